@@ -1,0 +1,56 @@
+# batchops: `make run` starts the offline stack, `make test` runs everything CI checks.
+SHELL := /bin/bash
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+# The Lambda runtime is Python 3.12: prefer a 3.12 interpreter (PATH, then pyenv), else python3.
+PYTHON ?= $(shell for c in python3.12 $$HOME/.pyenv/versions/3.12*/bin/python3.12 /usr/bin/python3.12 python3; do \
+	if command -v $$c >/dev/null 2>&1 && $$c -c 'import sys; sys.exit(sys.version_info < (3, 12))' 2>/dev/null; then echo $$c; break; fi; done)
+
+.PHONY: help venv run test lint typecheck cfn-lint pytest unit integration bench clean
+
+help:
+	@echo "make run    - the local stack: HTTP API on 127.0.0.1:$${API_PORT:-3000}, AWS endpoint on 127.0.0.1:$${AWS_PORT:-5000}"
+	@echo "make test   - ruff, mypy, cfn-lint and the whole pytest suite (what CI runs)"
+	@echo "make bench  - throughput and overhead figures of the offline stack"
+
+$(STAMP): requirements-dev.txt layers/batchops/requirements.txt
+	@test -n "$(PYTHON)" || { echo "Python 3.12 or newer is required (the Lambda runtime is python3.12)"; exit 1; }
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -r requirements-dev.txt
+	touch $@
+
+venv: $(STAMP)
+
+run: $(STAMP)
+	$(BIN)/python -m local
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+typecheck: $(STAMP)
+	$(BIN)/mypy
+
+cfn-lint: $(STAMP)
+	$(BIN)/cfn-lint template.yaml
+
+# pytest exits 5 when it collects nothing: that fails here like any other exit code.
+pytest: $(STAMP)
+	$(BIN)/pytest
+
+unit: $(STAMP)
+	$(BIN)/pytest tests/unit
+
+integration: $(STAMP)
+	$(BIN)/pytest tests/integration
+
+test: lint typecheck cfn-lint pytest
+
+bench: $(STAMP)
+	$(BIN)/python -m bench.throughput
+
+clean:
+	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache .aws-sam

@@ -1,0 +1,147 @@
+"""The HTTP API: every route of the service. Wiring only: parse, call one service function, shape the reply."""
+
+import os
+from typing import Annotated, Any, TypeVar
+
+from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response, content_types
+from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
+from aws_lambda_powertools.event_handler.openapi.params import Body, Query
+from aws_lambda_powertools.logging import correlation_paths
+from aws_lambda_powertools.utilities.typing import LambdaContext
+from pydantic import BaseModel
+
+from batchops.adapters.dynamo_batches import DynamoBatchRepository
+from batchops.adapters.dynamo_content import DynamoContentRepository
+from batchops.adapters.stepfunctions import StepFunctionsStarter
+from batchops.adapters.system import SystemClock, UuidGenerator
+from batchops.api.errors import error_response, request_problems
+from batchops.api.schemas import (
+    BatchOut,
+    BatchRequest,
+    ContentOut,
+    ItemOut,
+    ItemsPageOut,
+    decode_token,
+    encode_token,
+)
+from batchops.content.fields import ContentFields
+from batchops.content.service import ContentService
+from batchops.domain.batches import BatchService, Submission
+from batchops.domain.errors import (
+    BatchOpsError,
+    InvalidRequestError,
+    NotFoundError,
+    StoreUnavailableError,
+    WorkflowStartError,
+)
+from batchops.domain.models import ItemStatus
+from batchops.operations.catalog import REGISTRY
+
+logger = Logger()
+tracer = Tracer()
+metrics = Metrics()
+app = APIGatewayHttpResolver(enable_validation=True)
+
+_clock, _ids = SystemClock(), UuidGenerator()
+batches = BatchService(
+    repo=DynamoBatchRepository(os.environ["BATCHES_TABLE"]),
+    workflow=StepFunctionsStarter(os.environ["STATE_MACHINE_ARN"]),
+    validator=REGISTRY,
+    clock=_clock,
+    ids=_ids,
+)
+contents = ContentService(DynamoContentRepository(os.environ["CONTENT_TABLE"]), _clock, _ids)
+
+
+ModelT = TypeVar("ModelT", bound=BaseModel)
+
+
+class Unauthenticated(Exception):
+    """The authorizer let through a request without a subject: never trust a body for the owner."""
+
+
+def _owner() -> str:
+    claims = app.current_event.request_context.authorizer.jwt_claim or {}
+    sub = claims.get("sub")
+    if not sub:
+        raise Unauthenticated()
+    return str(sub)
+
+
+def _json(status: int, model: ModelT, headers: dict[str, str] | None = None) -> Response[ModelT]:
+    return Response(status_code=status, content_type=content_types.APPLICATION_JSON, body=model, headers=headers)
+
+
+@app.post("/content")
+def create_content(fields: Annotated[ContentFields, Body()]) -> Response[ContentOut]:
+    content = contents.create(_owner(), fields)
+    return _json(201, ContentOut.of(content), {"Location": f"/content/{content.content_id}"})
+
+
+@app.get("/content/<content_id>")
+def get_content(content_id: str) -> Response[ContentOut]:
+    return _json(200, ContentOut.of(contents.get(_owner(), content_id)))
+
+
+@app.post("/batches")
+def submit_batch(request: Annotated[BatchRequest, Body()]) -> Response[BatchOut]:
+    submission = Submission(_owner(), request.operation, request.params, request.items, request.options.to_domain())
+    batch = batches.submit(submission)
+    metrics.add_metric(name="BatchesSubmitted", unit="Count", value=1)
+    return _json(202, BatchOut.of(batch), {"Location": f"/batches/{batch.batch_id}"})
+
+
+@app.get("/batches/<batch_id>")
+def get_batch(batch_id: str) -> Response[BatchOut]:
+    return _json(200, BatchOut.of(batches.get(_owner(), batch_id)))
+
+
+@app.get("/batches/<batch_id>/items")
+def list_items(
+    batch_id: str,
+    status: Annotated[ItemStatus | None, Query()] = None,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+    next_token: Annotated[str | None, Query(alias="nextToken")] = None,
+) -> Response[ItemsPageOut]:
+    page = batches.list_items(_owner(), batch_id, status, limit, decode_token(next_token))
+    return _json(200, ItemsPageOut(items=[ItemOut.of(i) for i in page.items], next_token=encode_token(page.next_index)))
+
+
+# Domain errors -> HTTP, in this one place.
+@app.exception_handler(RequestValidationError)
+def _invalid_request_shape(e: RequestValidationError) -> Response:
+    return error_response(400, "validation_error", "the request is invalid", request_problems(e.errors()))
+
+
+@app.exception_handler(InvalidRequestError)
+def _invalid_request(e: InvalidRequestError) -> Response:
+    return error_response(400, e.code, "the request is invalid", e.problems)
+
+
+@app.exception_handler(Unauthenticated)
+def _unauthenticated(_: Unauthenticated) -> Response:
+    return error_response(401, "unauthorized", "a valid token with a subject is required")
+
+
+@app.exception_handler(NotFoundError)
+def _not_found(e: NotFoundError) -> Response:
+    return error_response(404, e.code, str(e))
+
+
+@app.exception_handler([WorkflowStartError, StoreUnavailableError])
+def _unavailable(e: BatchOpsError) -> Response:
+    logger.exception("dependency unavailable")
+    return error_response(503, e.code, "the service is temporarily unavailable; retry later")
+
+
+@app.not_found
+def _no_route(_: Exception) -> Response:
+    return error_response(404, "route_not_found", f"no route {app.current_event.http_method} {app.current_event.path}")
+
+
+@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)
+@tracer.capture_lambda_handler
+@metrics.log_metrics
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    return app.resolve(event, context)

@@ -1,0 +1,1 @@
+"""batchops shared package: domain, operations (plug-ins), adapters and API edge models."""

@@ -1,0 +1,315 @@
+"""BatchRepository over one DynamoDB table: a batch record and one record per item, in one partition."""
+
+import time
+from collections.abc import Iterator
+from dataclasses import asdict
+from datetime import datetime
+from typing import Any
+
+import boto3
+from botocore.exceptions import ClientError
+
+from batchops.adapters.dynamo_codec import from_item, is_condition_failure, parse_time, store_errors, to_attr, to_item
+from batchops.domain.errors import StoreUnavailableError
+from batchops.domain.models import (
+    Batch,
+    BatchItem,
+    BatchOptions,
+    BatchStatus,
+    Counts,
+    ErrorInfo,
+    ItemOutcome,
+    ItemRef,
+    ItemStatus,
+    Page,
+)
+
+_META = "META"
+_COUNTER_OF = {
+    ItemStatus.SUCCEEDED: "succeededItems",
+    ItemStatus.FAILED: "failedItems",
+    ItemStatus.SKIPPED: "skippedItems",
+}
+_OPEN = {":pending": to_attr(BatchStatus.PENDING.value), ":processing": to_attr(BatchStatus.PROCESSING.value)}
+_BATCH_WRITE_SIZE = 25
+_UNPROCESSED_ATTEMPTS = 6
+
+
+def _pk(batch_id: str) -> str:
+    return f"BATCH#{batch_id}"
+
+
+def _item_sk(index: int) -> str:
+    # Zero-padded so the sort key orders items by index (a batch holds at most 1,000 items).
+    return f"ITEM#{index:06d}"
+
+
+def _key(batch_id: str, sk: str) -> dict[str, Any]:
+    return {"pk": to_attr(_pk(batch_id)), "sk": to_attr(sk)}
+
+
+def _error_dict(error: ErrorInfo | None) -> dict[str, str] | None:
+    return asdict(error) if error else None
+
+
+def _error(value: dict[str, Any] | None) -> ErrorInfo | None:
+    return ErrorInfo(value["code"], value["message"]) if value else None
+
+
+class DynamoBatchRepository:
+    def __init__(self, table_name: str, client: Any = None) -> None:
+        self._table = table_name
+        self._db = client or boto3.client("dynamodb")
+
+    def create(self, batch: Batch, items: list[BatchItem]) -> None:
+        requests = [{"PutRequest": {"Item": to_item(self._item_record(item))}} for item in items]
+        with store_errors("storing batch items"):
+            for start in range(0, len(requests), _BATCH_WRITE_SIZE):
+                self._write_all(requests[start : start + _BATCH_WRITE_SIZE])
+            self._db.put_item(
+                TableName=self._table,
+                Item=to_item(self._batch_record(batch)),
+                ConditionExpression="attribute_not_exists(pk)",
+            )
+
+    def get(self, batch_id: str) -> Batch | None:
+        with store_errors("reading a batch"):
+            reply = self._db.get_item(TableName=self._table, Key=_key(batch_id, _META), ConsistentRead=True)
+        return self._to_batch(from_item(reply["Item"])) if "Item" in reply else None
+
+    def get_with_item(self, batch_id: str, index: int) -> tuple[Batch, BatchItem] | None:
+        keys = [_key(batch_id, _META), _key(batch_id, _item_sk(index))]
+        with store_errors("reading a batch item"):
+            reply = self._db.batch_get_item(RequestItems={self._table: {"Keys": keys, "ConsistentRead": True}})
+        if reply.get("UnprocessedKeys"):
+            raise StoreUnavailableError("reading a batch item was throttled")
+        records = {r["sk"]: r for r in map(from_item, reply["Responses"].get(self._table, []))}
+        if _META not in records or _item_sk(index) not in records:
+            return None
+        return self._to_batch(records[_META]), self._to_item(records[_item_sk(index)])
+
+    def list_items(self, batch_id: str, status: ItemStatus | None, limit: int, after_index: int | None) -> Page:
+        found: list[BatchItem] = []
+        more = False
+        for item, has_more in self._query_items(batch_id, status, after_index, page_size=limit):
+            if len(found) == limit:
+                more = True
+                break
+            found.append(item)
+            more = has_more
+        return Page(found, found[-1].index if more and found else None)
+
+    def all_items(self, batch_id: str) -> list[BatchItem]:
+        return [item for item, _ in self._query_items(batch_id, None, None, page_size=1000)]
+
+    def request_stop(self, batch_id: str, reason: str) -> None:
+        with store_errors("stopping a batch"):
+            self._db.update_item(
+                TableName=self._table,
+                Key=_key(batch_id, _META),
+                UpdateExpression="SET stopReason = if_not_exists(stopReason, :reason)",
+                ExpressionAttributeValues={":reason": to_attr(reason)},
+            )
+
+    def record_outcome(self, item: BatchItem) -> bool:
+        outcome = item.outcome or ItemOutcome(item.status, "")
+        values = {
+            ":status": item.status.value,
+            ":message": outcome.message,
+            ":error": _error_dict(outcome.error),
+            ":warnings": [asdict(w) for w in outcome.warnings],
+            ":output": outcome.output,
+            ":duration": item.duration_ms or 0,
+            ":finished": item.finished_at,
+        }
+        return self._update_if(
+            "recording an item result",
+            Key=_key(item.batch_id, _item_sk(item.index)),
+            UpdateExpression=(
+                "SET #status = :status, message = :message, #error = :error, warnings = :warnings, "
+                "#output = :output, durationMs = :duration, finishedAt = :finished"
+            ),
+            ConditionExpression="#status = :pending",
+            ExpressionAttributeNames={"#status": "status", "#error": "error", "#output": "output"},
+            ExpressionAttributeValues={
+                **{k: to_attr(v) for k, v in values.items()},
+                ":pending": to_attr(ItemStatus.PENDING.value),
+            },
+        )
+
+    def add_to_counts(self, batch_id: str, status: ItemStatus, duration_ms: int) -> None:
+        with store_errors("counting an item"):
+            self._db.update_item(
+                TableName=self._table,
+                Key=_key(batch_id, _META),
+                UpdateExpression=f"ADD {_COUNTER_OF[status]} :one, itemDurationMs :duration",
+                ExpressionAttributeValues={":one": to_attr(1), ":duration": to_attr(duration_ms)},
+            )
+
+    def fail(self, batch_id: str, error: ErrorInfo, now: datetime) -> None:
+        self._close(
+            batch_id,
+            "SET #status = :status, #error = :error, completedAt = :now",
+            {":status": BatchStatus.FAILED.value, ":error": _error_dict(error), ":now": now},
+        )
+
+    def finalize(self, batch: Batch) -> bool:
+        return self._close(
+            batch.batch_id,
+            "SET #status = :status, #error = :error, completedAt = :now, succeededItems = :succeeded, "
+            "failedItems = :failed, skippedItems = :skipped, itemDurationMs = :duration",
+            {
+                ":status": batch.status.value,
+                ":error": _error_dict(batch.error),
+                ":now": batch.completed_at,
+                ":succeeded": batch.counts.succeeded,
+                ":failed": batch.counts.failed,
+                ":skipped": batch.counts.skipped,
+                ":duration": batch.counts.item_duration_ms,
+            },
+        )
+
+    def _close(self, batch_id: str, update: str, values: dict[str, Any]) -> bool:
+        """Apply a final update unless the batch is already final; False when it was."""
+        return self._update_if(
+            "finishing a batch",
+            Key=_key(batch_id, _META),
+            UpdateExpression=update,
+            ConditionExpression="#status IN (:pending, :processing)",
+            ExpressionAttributeNames={"#status": "status", "#error": "error"},
+            ExpressionAttributeValues={**{k: to_attr(v) for k, v in values.items()}, **_OPEN},
+        )
+
+    def _update_if(self, action: str, **update: Any) -> bool:
+        """A conditional UpdateItem: False when the condition did not hold, StoreUnavailableError on failure."""
+        with store_errors(action):
+            try:
+                self._db.update_item(TableName=self._table, **update)
+            except ClientError as e:
+                if is_condition_failure(e):
+                    return False
+                raise
+        return True
+
+    def _write_all(self, requests: list[dict[str, Any]]) -> None:
+        pending = {self._table: requests}
+        for attempt in range(_UNPROCESSED_ATTEMPTS):
+            pending = self._db.batch_write_item(RequestItems=pending).get("UnprocessedItems") or {}
+            if not pending:
+                return
+            # DynamoDB's documented answer to unprocessed items is to resend them after a back-off.
+            time.sleep(0.05 * 2**attempt)
+        raise StoreUnavailableError("storing batch items was throttled")
+
+    def _query_items(
+        self, batch_id: str, status: ItemStatus | None, after_index: int | None, page_size: int
+    ) -> Iterator[tuple[BatchItem, bool]]:
+        """Items in index order, each with whether the table may hold more after it."""
+        start = _item_sk(after_index + 1) if after_index is not None else _item_sk(0)
+        query: dict[str, Any] = {
+            "TableName": self._table,
+            "KeyConditionExpression": "pk = :pk AND sk BETWEEN :start AND :end",
+            "ExpressionAttributeValues": {
+                ":pk": to_attr(_pk(batch_id)),
+                ":start": to_attr(start),
+                ":end": to_attr("ITEM#999999"),
+            },
+            "ConsistentRead": True,
+            "Limit": page_size,
+        }
+        if status is not None:
+            query["FilterExpression"] = "#status = :status"
+            query["ExpressionAttributeNames"] = {"#status": "status"}
+            query["ExpressionAttributeValues"][":status"] = to_attr(status.value)
+        while True:
+            with store_errors("listing batch items"):
+                reply = self._db.query(**query)
+            records = reply.get("Items", [])
+            last_key = reply.get("LastEvaluatedKey")
+            for n, record in enumerate(records):
+                yield self._to_item(from_item(record)), bool(last_key) or n < len(records) - 1
+            if not last_key:
+                return
+            query["ExclusiveStartKey"] = last_key
+
+    @staticmethod
+    def _batch_record(batch: Batch) -> dict[str, Any]:
+        return {
+            "pk": _pk(batch.batch_id),
+            "sk": _META,
+            "gsi1pk": f"OWNER#{batch.owner}",
+            "gsi1sk": f"{batch.created_at.isoformat()}#{batch.batch_id}",
+            "batchId": batch.batch_id,
+            "owner": batch.owner,
+            "operation": batch.operation,
+            "status": batch.status.value,
+            "totalItems": batch.total_items,
+            "params": batch.params,
+            "options": {
+                "maxConcurrency": batch.options.max_concurrency,
+                "continueOnError": batch.options.continue_on_error,
+            },
+            "createdAt": batch.created_at,
+            "succeededItems": 0,
+            "failedItems": 0,
+            "skippedItems": 0,
+            "itemDurationMs": 0,
+        }
+
+    @staticmethod
+    def _item_record(item: BatchItem) -> dict[str, Any]:
+        return {
+            "pk": _pk(item.batch_id),
+            "sk": _item_sk(item.index),
+            "index": item.index,
+            "itemId": item.ref.item_id,
+            "body": item.ref.body,
+            "status": item.status.value,
+        }
+
+    @staticmethod
+    def _to_batch(r: dict[str, Any]) -> Batch:
+        options = r.get("options", {})
+        return Batch(
+            batch_id=r["batchId"],
+            owner=r["owner"],
+            operation=r["operation"],
+            status=BatchStatus(r["status"]),
+            total_items=r["totalItems"],
+            params=r.get("params", {}),
+            options=BatchOptions(options.get("maxConcurrency", 10), options.get("continueOnError", True)),
+            created_at=datetime.fromisoformat(r["createdAt"]),
+            counts=Counts(
+                succeeded=r.get("succeededItems", 0),
+                failed=r.get("failedItems", 0),
+                skipped=r.get("skippedItems", 0),
+                item_duration_ms=r.get("itemDurationMs", 0),
+            ),
+            started_at=parse_time(r.get("startedAt")),
+            completed_at=parse_time(r.get("completedAt")),
+            execution_arn=r.get("executionArn"),
+            error=_error(r.get("error")),
+            stop_reason=r.get("stopReason"),
+        )
+
+    @staticmethod
+    def _to_item(r: dict[str, Any]) -> BatchItem:
+        status = ItemStatus(r["status"])
+        outcome = None
+        if status is not ItemStatus.PENDING:
+            outcome = ItemOutcome(
+                status=status,
+                message=r.get("message", ""),
+                error=_error(r.get("error")),
+                warnings=tuple(ErrorInfo(w["code"], w["message"]) for w in r.get("warnings", [])),
+                output=r.get("output"),
+            )
+        return BatchItem(
+            batch_id=r["pk"].removeprefix("BATCH#"),
+            index=r["index"],
+            ref=ItemRef(r["itemId"], r.get("body")),
+            status=status,
+            outcome=outcome,
+            duration_ms=r.get("durationMs"),
+            finished_at=parse_time(r.get("finishedAt")),
+        )

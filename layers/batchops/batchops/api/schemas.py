@@ -1,0 +1,189 @@
+"""Request and response bodies of the HTTP API (camelCase JSON)."""
+
+import base64
+import binascii
+import json
+from datetime import UTC, datetime
+from typing import Annotated, Any
+
+from pydantic import Field
+
+from batchops.content.fields import CamelModel
+from batchops.content.models import Content
+from batchops.domain.errors import FieldProblem, InvalidRequestError
+from batchops.domain.models import Batch, BatchItem, BatchOptions, ErrorInfo
+
+MAX_ITEMS = 1000
+
+
+def iso(value: datetime | None) -> str | None:
+    """ISO 8601 in UTC with milliseconds and a Z, as every timestamp of the API is written."""
+    if value is None:
+        return None
+    return value.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+class OptionsIn(CamelModel):
+    max_concurrency: Annotated[int, Field(ge=1, le=40, strict=True)] = 10
+    continue_on_error: Annotated[bool, Field(strict=True)] = True
+
+    def to_domain(self) -> BatchOptions:
+        return BatchOptions(self.max_concurrency, self.continue_on_error)
+
+
+class BatchRequest(CamelModel):
+    operation: Annotated[str, Field(min_length=1, max_length=100)]
+    items: Annotated[list[Any], Field(min_length=1, max_length=MAX_ITEMS)]
+    params: dict[str, Any] = {}
+    options: OptionsIn = OptionsIn()
+
+
+class ErrorOut(CamelModel):
+    code: str
+    message: str
+
+    @classmethod
+    def of(cls, error: ErrorInfo | None) -> "ErrorOut | None":
+        return cls(code=error.code, message=error.message) if error else None
+
+
+class ContentOut(CamelModel):
+    content_id: str
+    owner: str
+    title: str
+    description: str
+    content_type: str
+    price: int
+    token_gating: bool
+    refundable: bool
+    refund_window_days: int
+    is_removed: bool
+    removed_at: str | None
+    removal_reason: str | None
+    created_at: str
+    updated_at: str
+    last_batch_id: str | None
+
+    @classmethod
+    def of(cls, c: Content) -> "ContentOut":
+        return cls(
+            content_id=c.content_id,
+            owner=c.owner,
+            title=c.title,
+            description=c.description,
+            content_type=c.content_type,
+            price=c.price,
+            token_gating=c.token_gating,
+            refundable=c.refundable,
+            refund_window_days=c.refund_window_days,
+            is_removed=c.is_removed,
+            removed_at=iso(c.removed_at),
+            removal_reason=c.removal_reason,
+            created_at=iso(c.created_at) or "",
+            updated_at=iso(c.updated_at) or "",
+            last_batch_id=c.last_batch_id,
+        )
+
+
+class OptionsOut(CamelModel):
+    max_concurrency: int
+    continue_on_error: bool
+
+
+class BatchOut(CamelModel):
+    batch_id: str
+    operation: str
+    status: str
+    total_items: int
+    processed_items: int
+    succeeded_items: int
+    failed_items: int
+    skipped_items: int
+    progress_percent: float
+    success_rate: float | None
+    params: dict[str, Any]
+    options: OptionsOut
+    created_at: str
+    started_at: str | None
+    completed_at: str | None
+    duration_ms: int | None
+    avg_item_duration_ms: float | None
+    execution_arn: str | None
+    error: ErrorOut | None
+
+    @classmethod
+    def of(cls, b: Batch) -> "BatchOut":
+        return cls(
+            batch_id=b.batch_id,
+            operation=b.operation,
+            status=b.status.value,
+            total_items=b.total_items,
+            processed_items=b.counts.processed,
+            succeeded_items=b.counts.succeeded,
+            failed_items=b.counts.failed,
+            skipped_items=b.counts.skipped,
+            progress_percent=b.progress_percent,
+            success_rate=b.success_rate,
+            params=b.params,
+            options=OptionsOut(
+                max_concurrency=b.options.max_concurrency, continue_on_error=b.options.continue_on_error
+            ),
+            created_at=iso(b.created_at) or "",
+            started_at=iso(b.started_at),
+            completed_at=iso(b.completed_at),
+            duration_ms=b.duration_ms,
+            avg_item_duration_ms=b.avg_item_duration_ms,
+            execution_arn=b.execution_arn,
+            error=ErrorOut.of(b.error),
+        )
+
+
+class ItemOut(CamelModel):
+    index: int
+    item_id: str
+    status: str
+    message: str | None
+    error: ErrorOut | None
+    warnings: list[ErrorOut]
+    output: dict[str, Any] | None
+    duration_ms: int | None
+    finished_at: str | None
+
+    @classmethod
+    def of(cls, item: BatchItem) -> "ItemOut":
+        outcome = item.outcome
+        return cls(
+            index=item.index,
+            item_id=item.ref.item_id,
+            status=item.status.value,
+            message=outcome.message if outcome else None,
+            error=ErrorOut.of(outcome.error) if outcome else None,
+            warnings=[ErrorOut(code=w.code, message=w.message) for w in outcome.warnings] if outcome else [],
+            output=outcome.output if outcome else None,
+            duration_ms=item.duration_ms,
+            finished_at=iso(item.finished_at),
+        )
+
+
+class ItemsPageOut(CamelModel):
+    items: list[ItemOut]
+    next_token: str | None
+
+
+def encode_token(after_index: int | None) -> str | None:
+    if after_index is None:
+        return None
+    return base64.urlsafe_b64encode(json.dumps({"after": after_index}).encode()).decode().rstrip("=")
+
+
+def decode_token(token: str | None) -> int | None:
+    if not token:
+        return None
+    try:
+        value = json.loads(base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)))
+        after = value["after"]
+        if isinstance(after, int) and not isinstance(after, bool) and 0 <= after < MAX_ITEMS:
+            return after
+    except (ValueError, KeyError, TypeError, binascii.Error):
+        pass
+    raise InvalidRequestError([FieldProblem("nextToken", "not a token this API returned")])

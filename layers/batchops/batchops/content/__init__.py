@@ -1,0 +1,1 @@
+"""Content items and the batch operations on them."""

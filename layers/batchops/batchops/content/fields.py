@@ -1,0 +1,31 @@
+"""Content fields and their rules, shared by content creation and the metadata-update operation."""
+
+from typing import Annotated
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic.alias_generators import to_camel
+
+ContentId = Annotated[str, StringConstraints(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_-]+$")]
+Title = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+Description = Annotated[str, StringConstraints(max_length=5000)]
+ContentType = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=50)]
+Price = Annotated[int, Field(ge=0, strict=True)]
+RefundWindowDays = Annotated[int, Field(ge=0, le=365, strict=True)]
+Flag = Annotated[bool, Field(strict=True)]
+
+# Every field a metadata update may change, in the order the API lists them.
+METADATA_FIELDS = ("title", "description", "contentType", "tokenGating", "refundable", "refundWindowDays")
+
+
+class CamelModel(BaseModel):
+    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, extra="forbid")
+
+
+class ContentFields(CamelModel):
+    title: Title
+    description: Description = ""
+    content_type: ContentType
+    price: Price
+    token_gating: Flag = False
+    refundable: Flag = False
+    refund_window_days: RefundWindowDays = 0

@@ -1,0 +1,23 @@
+"""What content operations need from the outside world."""
+
+from typing import Protocol
+
+from batchops.content.models import Change, Content
+
+
+class ContentRepository(Protocol):
+    def create(self, content: Content) -> None: ...
+
+    def get(self, content_id: str) -> Content | None: ...
+
+    def apply(self, change: Change) -> Content:
+        """Apply a change if the caller owns the item; returns the item as it was before.
+
+        Raises ContentNotFoundError (missing or another owner's), ContentRemovedError."""
+
+
+class ContractGateway(Protocol):
+    def update_price(self, content_id: str, price: int) -> str | None:
+        """Sync a price downstream; the transaction id, or None when no endpoint is configured."""
+
+    def remove(self, content_id: str, reason: str) -> str | None: ...

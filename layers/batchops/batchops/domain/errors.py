@@ -1,0 +1,62 @@
+"""Domain errors. Adapters translate infrastructure failures into these; the API maps them to HTTP."""
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class FieldProblem:
+    """One invalid field of a request: `field` is a dotted path such as `params.newPrice` or `items[3]`."""
+
+    field: str
+    message: str
+
+
+class BatchOpsError(Exception):
+    """Base of every error the domain raises on purpose."""
+
+    code = "internal_error"
+
+
+class InvalidRequestError(BatchOpsError):
+    code = "validation_error"
+
+    def __init__(self, problems: list[FieldProblem]) -> None:
+        self.problems = problems
+        super().__init__("; ".join(f"{p.field}: {p.message}" for p in problems))
+
+
+class NotFoundError(BatchOpsError):
+    code = "not_found"
+
+
+class BatchNotFoundError(NotFoundError):
+    def __init__(self, batch_id: str) -> None:
+        super().__init__(f"batch {batch_id} not found")
+
+
+class ContentNotFoundError(NotFoundError):
+    def __init__(self, content_id: str) -> None:
+        super().__init__(f"content {content_id} not found")
+
+
+class ContentRemovedError(BatchOpsError):
+    code = "content_removed"
+
+    def __init__(self, content_id: str) -> None:
+        super().__init__(f"content {content_id} is removed")
+
+
+class StoreUnavailableError(BatchOpsError):
+    """The database failed in a way a retry may fix (throttling, 5xx, network)."""
+
+    code = "store_unavailable"
+
+
+class WorkflowStartError(BatchOpsError):
+    code = "start_failed"
+
+
+class ContractSyncError(BatchOpsError):
+    """The downstream contract endpoint did not confirm a change."""
+
+    code = "contract_sync_failed"

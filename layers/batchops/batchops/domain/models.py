@@ -1,0 +1,136 @@
+"""Typed domain models of batches and their items."""
+
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+
+class BatchStatus(StrEnum):
+    PENDING = "pending"
+    PROCESSING = "processing"
+    COMPLETED = "completed"
+    FAILED = "failed"
+    CANCELLED = "cancelled"
+
+
+class ItemStatus(StrEnum):
+    PENDING = "pending"
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+    SKIPPED = "skipped"
+
+
+@dataclass(frozen=True)
+class ErrorInfo:
+    code: str
+    message: str
+
+
+@dataclass(frozen=True)
+class BatchOptions:
+    max_concurrency: int = 10
+    continue_on_error: bool = True
+
+
+@dataclass(frozen=True)
+class Counts:
+    succeeded: int = 0
+    failed: int = 0
+    skipped: int = 0
+    item_duration_ms: int = 0
+
+    @property
+    def processed(self) -> int:
+        return self.succeeded + self.failed
+
+
+@dataclass(frozen=True)
+class Batch:
+    batch_id: str
+    owner: str
+    operation: str
+    status: BatchStatus
+    total_items: int
+    params: dict[str, Any]
+    options: BatchOptions
+    created_at: datetime
+    counts: Counts = Counts()
+    started_at: datetime | None = None
+    completed_at: datetime | None = None
+    execution_arn: str | None = None
+    error: ErrorInfo | None = None
+    # Why no new item may start (e.g. "stopped_on_error"); set by the first item that trips it.
+    stop_reason: str | None = None
+
+    @property
+    def is_final(self) -> bool:
+        return self.status in (BatchStatus.COMPLETED, BatchStatus.FAILED, BatchStatus.CANCELLED)
+
+    @property
+    def progress_percent(self) -> float:
+        done = self.counts.processed + self.counts.skipped
+        return round(100.0 * done / self.total_items, 1) if self.total_items else 100.0
+
+    @property
+    def success_rate(self) -> float | None:
+        """Percent of processed items that succeeded; None until an item is processed."""
+        processed = self.counts.processed
+        return round(100.0 * self.counts.succeeded / processed, 1) if processed else None
+
+    @property
+    def avg_item_duration_ms(self) -> float | None:
+        processed = self.counts.processed
+        return round(self.counts.item_duration_ms / processed, 1) if processed else None
+
+    @property
+    def duration_ms(self) -> int | None:
+        if self.started_at is None or self.completed_at is None:
+            return None
+        return max(0, round((self.completed_at - self.started_at).total_seconds() * 1000))
+
+
+@dataclass(frozen=True)
+class ItemRef:
+    """One entry of a batch request: the id the client knows it by, and its body for operations that carry one."""
+
+    item_id: str
+    body: dict[str, Any] | None = None
+
+
+@dataclass(frozen=True)
+class ItemOutcome:
+    """What applying an operation to one item produced."""
+
+    status: ItemStatus
+    message: str
+    error: ErrorInfo | None = None
+    warnings: tuple[ErrorInfo, ...] = ()
+    output: dict[str, Any] | None = None
+
+    @classmethod
+    def succeeded(
+        cls, message: str, output: dict[str, Any] | None = None, warnings: tuple[ErrorInfo, ...] = ()
+    ) -> "ItemOutcome":
+        return cls(ItemStatus.SUCCEEDED, message, None, warnings, output)
+
+    @classmethod
+    def failed(cls, code: str, message: str) -> "ItemOutcome":
+        return cls(ItemStatus.FAILED, message, ErrorInfo(code, message))
+
+
+@dataclass(frozen=True)
+class BatchItem:
+    batch_id: str
+    index: int
+    ref: ItemRef
+    status: ItemStatus = ItemStatus.PENDING
+    outcome: ItemOutcome | None = None
+    duration_ms: int | None = None
+    finished_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class Page:
+    items: list[BatchItem]
+    next_index: int | None = None

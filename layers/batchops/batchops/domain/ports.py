@@ -1,0 +1,79 @@
+"""Ports: what the domain needs from the outside world, as Protocols the adapters implement."""
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Protocol
+
+from batchops.domain.models import Batch, BatchItem, ErrorInfo, ItemOutcome, ItemRef, ItemStatus, Page
+
+
+class Clock(Protocol):
+    def now(self) -> datetime: ...
+
+    def monotonic_ms(self) -> float: ...
+
+
+class IdGenerator(Protocol):
+    def new_id(self) -> str: ...
+
+
+class BatchRepository(Protocol):
+    def create(self, batch: Batch, items: list[BatchItem]) -> None:
+        """Store the items first and the batch last, so a batch never exists without all its items."""
+
+    def get(self, batch_id: str) -> Batch | None: ...
+
+    def get_with_item(self, batch_id: str, index: int) -> tuple[Batch, BatchItem] | None: ...
+
+    def list_items(self, batch_id: str, status: ItemStatus | None, limit: int, after_index: int | None) -> Page: ...
+
+    def all_items(self, batch_id: str) -> list[BatchItem]: ...
+
+    def request_stop(self, batch_id: str, reason: str) -> None:
+        """Ask that no new item starts; the first reason given wins."""
+
+    def record_outcome(self, item: BatchItem) -> bool:
+        """Store a finished item once. False when it was already finished (a retried invocation)."""
+
+    def add_to_counts(self, batch_id: str, status: ItemStatus, duration_ms: int) -> None: ...
+
+    def fail(self, batch_id: str, error: ErrorInfo, now: datetime) -> None:
+        """End a batch that never got going (e.g. the workflow could not start)."""
+
+    def finalize(self, batch: Batch) -> bool:
+        """Write final status, counts and timings unless the batch is already final. False if it was."""
+
+
+class WorkflowStarter(Protocol):
+    def start(self, batch: Batch) -> str:
+        """Start the batch's execution; returns its ARN. Raises WorkflowStartError."""
+
+
+
+@dataclass(frozen=True)
+class ItemTask:
+    """Everything an operation may know about the item it is applied to."""
+
+    batch_id: str
+    owner: str
+    index: int
+    ref: ItemRef
+    params: Mapping[str, Any]
+    now: datetime
+
+
+@dataclass(frozen=True)
+class ValidatedRequest:
+    params: dict[str, Any]
+    items: list[ItemRef]
+
+
+class RequestValidator(Protocol):
+    def validate(self, operation: str, params: Mapping[str, Any], items: Sequence[Any]) -> ValidatedRequest:
+        """Check an operation's params and items; raises InvalidRequestError naming each bad field."""
+
+
+class OperationRunner(Protocol):
+    def run(self, operation: str, task: ItemTask) -> ItemOutcome:
+        """Apply an operation to one item. Business failures come back as a failed outcome."""

@@ -1,0 +1,73 @@
+"""The plug-in mechanism. The engine sees it only through RequestValidator and OperationRunner."""
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, Generic, TypeVar
+
+from pydantic import BaseModel, TypeAdapter, ValidationError
+
+from batchops.domain.errors import FieldProblem, InvalidRequestError
+from batchops.domain.models import ItemOutcome, ItemRef
+from batchops.domain.ports import ItemTask, ValidatedRequest
+from batchops.validation import problems_from
+
+ParamsT = TypeVar("ParamsT", bound=BaseModel)
+ResourcesT = TypeVar("ResourcesT")
+
+
+@dataclass(frozen=True)
+class Operation(Generic[ParamsT, ResourcesT]):
+    name: str
+    description: str
+    params_model: type[ParamsT]
+    # A type pydantic validates one entry of `items` against, and how a valid entry becomes an ItemRef.
+    item_type: Any
+    to_ref: Callable[[Any], ItemRef]
+    apply: Callable[[ItemTask, ParamsT, ResourcesT], ItemOutcome]
+
+
+class OperationRegistry(Generic[ResourcesT]):
+    def __init__(self, operations: Sequence[Operation[Any, ResourcesT]]) -> None:
+        self._operations = {op.name: op for op in operations}
+        self._item_adapters = {op.name: TypeAdapter(list[op.item_type]) for op in operations}  # type: ignore[name-defined]
+
+    @property
+    def names(self) -> list[str]:
+        return sorted(self._operations)
+
+    def validate(self, operation: str, params: Mapping[str, Any], items: Sequence[Any]) -> ValidatedRequest:
+        op = self._get(operation)
+        problems: list[FieldProblem] = []
+        try:
+            parsed = op.params_model.model_validate(params)
+        except ValidationError as e:
+            problems += problems_from(e, ("params",))
+        try:
+            valid_items = self._item_adapters[operation].validate_python(items)
+        except ValidationError as e:
+            problems += problems_from(e, ("items",))
+        if problems:
+            raise InvalidRequestError(problems)
+        return ValidatedRequest(parsed.model_dump(mode="json", by_alias=True, exclude_unset=True), [op.to_ref(i) for i in valid_items])
+
+    def bind(self, resources: ResourcesT) -> "BoundOperations[ResourcesT]":
+        return BoundOperations(self, resources)
+
+    def _get(self, name: str) -> Operation[Any, ResourcesT]:
+        try:
+            return self._operations[name]
+        except KeyError:
+            known = ", ".join(self.names)
+            raise InvalidRequestError([FieldProblem("operation", f"unknown operation {name!r}; known: {known}")]) from None
+
+
+@dataclass(frozen=True)
+class BoundOperations(Generic[ResourcesT]):
+    """The registry with the resources its operations need: what the item processor runs."""
+
+    registry: OperationRegistry[ResourcesT]
+    resources: ResourcesT
+
+    def run(self, operation: str, task: ItemTask) -> ItemOutcome:
+        op = self.registry._get(operation)
+        return op.apply(task, op.params_model.model_validate(task.params), self.resources)

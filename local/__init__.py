@@ -1,0 +1,1 @@
+"""The offline stack: template.yaml deployed into an embedded moto, our handlers run in-process."""

@@ -1,0 +1,64 @@
+"""`make run`: start the offline stack and keep it up until Ctrl-C."""
+
+import os
+import signal
+import sys
+import threading
+
+from local.stack import OfflineStack, StackConfig
+
+
+def _parameters() -> dict[str, str]:
+    """Template parameters a person may set through the environment."""
+    mapping = {"CONTRACT_ENDPOINT_URL": "ContractEndpointUrl", "CONTRACT_TIMEOUT_SECONDS": "ContractTimeoutSeconds", "LOG_LEVEL": "LogLevel"}
+    return {param: os.environ[env] for env, param in mapping.items() if os.environ.get(env)}
+
+
+def main() -> int:
+    config = StackConfig(
+        api_port=int(os.environ.get("API_PORT", "3000")),
+        aws_port=int(os.environ.get("AWS_PORT", "5000")),
+        host=os.environ.get("BIND_HOST", "127.0.0.1"),
+        parameters=_parameters(),
+    )
+    try:
+        stack = OfflineStack(config).start()
+    except OSError as e:
+        print(f"could not start the local stack: {e} (set API_PORT / AWS_PORT to free ports)", file=sys.stderr)
+        return 1
+    assert stack.issuer is not None
+    token = stack.issuer.issue("demo-user")
+    api, aws = stack.api_url, stack.aws_endpoint
+    print(
+        f"""
+batchops local stack is up (template.yaml deployed into an embedded moto).
+
+  HTTP API        {api}
+  AWS endpoint    {aws}   (aws --endpoint-url {aws} ...)
+  State machine   {stack.output("StateMachineArn")}
+  Tables          {stack.output("BatchesTableName")}, {stack.output("ContentTableName")}
+
+A token for the user "demo-user", valid for one hour (POST {api}/_local/token {{"sub": "..."}} for others):
+
+  export TOKEN={token}
+
+Try:
+  curl -s -X POST {api}/content -H "Authorization: Bearer $TOKEN" -H 'content-type: application/json' \\
+       -d '{{"title": "My first item", "contentType": "article", "price": 100}}'
+
+Ctrl-C stops the stack (everything lives in memory).
+""",
+        flush=True,
+    )
+    stopped = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stopped.set())
+    try:
+        stopped.wait()
+    except KeyboardInterrupt:
+        pass
+    stack.stop()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,274 @@
+"""Deploying template.yaml into moto: every table, function, log group and state machine it declares."""
+
+import io
+import json
+import re
+import zipfile
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import boto3
+
+from local.template import (
+    Context,
+    TemplateError,
+    evaluate_conditions,
+    load_template,
+    parameter_values,
+    resolve,
+    with_globals,
+)
+
+ACCOUNT_ID = "123456789012"  # moto's default account
+
+
+@dataclass(frozen=True)
+class FunctionSpec:
+    logical_id: str
+    name: str
+    arn: str
+    code_dir: Path
+    handler: str
+    environment: dict[str, str]
+    layer_dirs: list[Path]
+    timeout: int
+    memory_mb: int
+
+
+@dataclass(frozen=True)
+class Route:
+    method: str
+    path: str
+    function: str  # logical id
+    authorized: bool
+
+
+@dataclass(frozen=True)
+class JwtAuthorizer:
+    issuer: str
+    audience: list[str]
+
+
+@dataclass
+class Deployment:
+    root: Path
+    functions: dict[str, FunctionSpec] = field(default_factory=dict)
+    routes: list[Route] = field(default_factory=list)
+    authorizer: JwtAuthorizer | None = None
+    outputs: dict[str, str] = field(default_factory=dict)
+    physical: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass
+class _Deployed:
+    ref: str
+    attrs: dict[str, str]
+
+
+class Deployer:
+    def __init__(
+        self,
+        template_path: Path,
+        stack_name: str,
+        region: str,
+        overrides: Mapping[str, str],
+        session: boto3.session.Session,
+    ) -> None:
+        self._root = template_path.parent
+        self._template = load_template(template_path)
+        self._resources: dict[str, Any] = self._template["Resources"]
+        self._globals = self._template.get("Globals", {})
+        self._session = session
+        self._deployed: dict[str, _Deployed] = {}
+        self._in_progress: set[str] = set()
+        self._ctx = Context(region, ACCOUNT_ID, stack_name, parameter_values(self._template, overrides))
+        self._ctx.ref_resource = lambda name: self._deploy(name).ref
+        self._ctx.get_att = self._get_att
+        evaluate_conditions(self._template, self._ctx)
+        self.deployment = Deployment(self._root)
+        self._role_arn = ""
+
+    def deploy(self) -> Deployment:
+        iam = self._session.client("iam")
+        self._role_arn = iam.create_role(
+            RoleName=f"{self._ctx.stack_name}-execution", AssumeRolePolicyDocument=json.dumps({"Version": "2012-10-17"})
+        )["Role"]["Arn"]
+        for name in self._resources:
+            if self._enabled(self._resources[name]):
+                self._deploy(name)
+        self.deployment.physical = {name: d.ref for name, d in self._deployed.items()}
+        for name, output in self._template.get("Outputs", {}).items():
+            if self._enabled(output):
+                self.deployment.outputs[name] = str(resolve(output["Value"], self._ctx))
+        return self.deployment
+
+    def _enabled(self, declaration: Mapping[str, Any]) -> bool:
+        condition = declaration.get("Condition")
+        return condition is None or self._ctx.conditions[condition]
+
+    def _get_att(self, name: str, attr: str) -> str:
+        deployed = self._deploy(name)
+        if attr not in deployed.attrs:
+            raise TemplateError(f"{name} has no attribute {attr} offline")
+        return deployed.attrs[attr]
+
+    def _deploy(self, name: str) -> _Deployed:
+        if name in self._deployed:
+            return self._deployed[name]
+        if name not in self._resources:
+            raise TemplateError(f"Ref to unknown resource {name}")
+        declaration = self._resources[name]
+        if not self._enabled(declaration):
+            raise TemplateError(f"{name} is referenced but its condition is false")
+        if name in self._in_progress:
+            raise TemplateError(f"circular reference through {name}")
+        self._in_progress.add(name)
+        kind = declaration["Type"]
+        deploy = _DEPLOYERS.get(kind)
+        if deploy is None:
+            raise TemplateError(f"the offline stack cannot deploy {name} of type {kind}")
+        self._deployed[name] = deploy(self, name, declaration.get("Properties", {}))
+        self._in_progress.discard(name)
+        return self._deployed[name]
+
+    def _physical_name(self, name: str) -> str:
+        return f"{self._ctx.stack_name}-{name}"
+
+    def _arn(self, service: str, resource: str) -> str:
+        return f"arn:aws:{service}:{self._ctx.region}:{ACCOUNT_ID}:{resource}"
+
+    # --- one method per resource type -------------------------------------------------------------
+
+    def _table(self, name: str, raw: Mapping[str, Any]) -> _Deployed:
+        props = resolve(raw, self._ctx)
+        table = props.get("TableName") or self._physical_name(name)
+        db = self._session.client("dynamodb")
+        create: dict[str, Any] = {
+            "TableName": table,
+            "AttributeDefinitions": props["AttributeDefinitions"],
+            "KeySchema": props["KeySchema"],
+            "BillingMode": props.get("BillingMode", "PROVISIONED"),
+        }
+        if "GlobalSecondaryIndexes" in props:
+            create["GlobalSecondaryIndexes"] = props["GlobalSecondaryIndexes"]
+        if "SSESpecification" in props:
+            create["SSESpecification"] = {"Enabled": props["SSESpecification"]["SSEEnabled"]}
+        reply = db.create_table(**create)
+        ttl = props.get("TimeToLiveSpecification")
+        if ttl:
+            db.update_time_to_live(TableName=table, TimeToLiveSpecification=ttl)
+        pitr = props.get("PointInTimeRecoverySpecification")
+        if pitr:
+            db.update_continuous_backups(TableName=table, PointInTimeRecoverySpecification=pitr)
+        return _Deployed(table, {"Arn": reply["TableDescription"]["TableArn"]})
+
+    def _layer(self, name: str, raw: Mapping[str, Any]) -> _Deployed:
+        props = resolve(raw, self._ctx)
+        path = (self._root / props["ContentUri"]).resolve()
+        return _Deployed(self._arn("lambda", f"layer:{self._physical_name(name)}:1"), {"Path": str(path)})
+
+    def _function(self, name: str, raw: Mapping[str, Any]) -> _Deployed:
+        props = resolve(with_globals(raw, self._globals.get("Function", {})), self._ctx)
+        fn_name = props.get("FunctionName") or self._physical_name(name)
+        env = {k: str(v) for k, v in props.get("Environment", {}).get("Variables", {}).items()}
+        layer_dirs = [Path(self._layer_path(arn)) for arn in props.get("Layers", [])]
+        code = io.BytesIO()
+        with zipfile.ZipFile(code, "w") as z:
+            # moto stores code but never runs it: the invoker runs CodeUri in-process instead.
+            z.writestr(props["Handler"].split(".")[0] + ".py", "")
+        reply = self._session.client("lambda").create_function(
+            FunctionName=fn_name,
+            Runtime=props["Runtime"],
+            Role=self._role_arn,
+            Handler=props["Handler"],
+            Code={"ZipFile": code.getvalue()},
+            Timeout=int(props.get("Timeout", 3)),
+            MemorySize=int(props.get("MemorySize", 128)),
+            Environment={"Variables": env},
+        )
+        spec = FunctionSpec(
+            logical_id=name,
+            name=fn_name,
+            arn=reply["FunctionArn"],
+            code_dir=(self._root / props["CodeUri"]).resolve(),
+            handler=props["Handler"],
+            environment=env,
+            layer_dirs=layer_dirs,
+            timeout=int(props.get("Timeout", 3)),
+            memory_mb=int(props.get("MemorySize", 128)),
+        )
+        self.deployment.functions[name] = spec
+        for event in props.get("Events", {}).values():
+            if event["Type"] == "HttpApi":
+                self._route(name, event["Properties"])
+        return _Deployed(fn_name, {"Arn": spec.arn})
+
+    def _layer_path(self, arn: str) -> str:
+        for deployed in self._deployed.values():
+            if deployed.ref == arn and "Path" in deployed.attrs:
+                return deployed.attrs["Path"]
+        raise TemplateError(f"layer {arn} is not declared in the template")
+
+    def _route(self, function: str, props: Mapping[str, Any]) -> None:
+        auth = props.get("Auth", {}).get("Authorizer")
+        self.deployment.routes.append(
+            Route(props["Method"].upper(), props["Path"], function, authorized=auth != "NONE")
+        )
+
+    def _http_api(self, name: str, raw: Mapping[str, Any]) -> _Deployed:
+        props = resolve(raw, self._ctx)
+        auth = props.get("Auth", {})
+        default = auth.get("DefaultAuthorizer")
+        if default:
+            jwt = auth["Authorizers"][default]["JwtConfiguration"]
+            self.deployment.authorizer = JwtAuthorizer(jwt["issuer"], list(jwt["audience"]))
+        return _Deployed(re.sub(r"[^a-z0-9]", "", name.lower())[:10], {})
+
+    def _log_group(self, name: str, raw: Mapping[str, Any]) -> _Deployed:
+        props = resolve(raw, self._ctx)
+        group = props.get("LogGroupName") or self._physical_name(name)
+        logs = self._session.client("logs")
+        logs.create_log_group(logGroupName=group)
+        if "RetentionInDays" in props:
+            logs.put_retention_policy(logGroupName=group, retentionInDays=int(props["RetentionInDays"]))
+        return _Deployed(group, {"Arn": self._arn("logs", f"log-group:{group}:*")})
+
+    def _state_machine(self, name: str, raw: Mapping[str, Any]) -> _Deployed:
+        props = resolve(raw, self._ctx)
+        definition = (self._root / props["DefinitionUri"]).read_text()
+        for key, value in props.get("DefinitionSubstitutions", {}).items():
+            definition = definition.replace("${" + key + "}", str(value))
+        leftover = re.findall(r"\$\{(\w+)\}", definition)
+        if leftover:
+            raise TemplateError(f"{name}: no DefinitionSubstitutions for {', '.join(sorted(set(leftover)))}")
+        create: dict[str, Any] = {
+            "name": props.get("Name") or self._physical_name(name),
+            "definition": definition,
+            "roleArn": self._role_arn,
+            "type": props.get("Type", "STANDARD"),
+            "tracingConfiguration": {"enabled": bool(props.get("Tracing", {}).get("Enabled", False))},
+        }
+        logging = props.get("Logging")
+        if logging:
+            create["loggingConfiguration"] = {
+                "level": logging["Level"],
+                "includeExecutionData": bool(logging.get("IncludeExecutionData", False)),
+                "destinations": [
+                    {"cloudWatchLogsLogGroup": {"logGroupArn": d["CloudWatchLogsLogGroup"]["LogGroupArn"]}}
+                    for d in logging.get("Destinations", [])
+                ],
+            }
+        arn = self._session.client("stepfunctions").create_state_machine(**create)["stateMachineArn"]
+        return _Deployed(arn, {"Arn": arn, "Name": create["name"]})
+
+
+_DEPLOYERS = {
+    "AWS::DynamoDB::Table": Deployer._table,
+    "AWS::Serverless::LayerVersion": Deployer._layer,
+    "AWS::Serverless::Function": Deployer._function,
+    "AWS::Serverless::HttpApi": Deployer._http_api,
+    "AWS::Logs::LogGroup": Deployer._log_group,
+    "AWS::Serverless::StateMachine": Deployer._state_machine,
+}

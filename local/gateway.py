@@ -1,0 +1,238 @@
+"""An HTTP API Gateway stand-in: the template's routes, its JWT authorizer, payload format 2.0."""
+
+import base64
+import json
+import logging
+import re
+import threading
+import time
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from http import HTTPStatus
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import parse_qsl, urlsplit
+
+from local.deploy import Deployment, Route
+from local.issuer import LocalIssuer, TokenRejected
+
+LOCAL_PREFIX = "/_local"
+_log = logging.getLogger("batchops.local")
+_TEXT_TYPES = ("application/json", "text/", "application/xml", "application/x-www-form-urlencoded")
+
+
+@dataclass(frozen=True)
+class _Match:
+    route: Route
+    path_parameters: dict[str, str]
+
+
+def _pattern(path: str) -> re.Pattern[str]:
+    regex = re.sub(r"\\\{(\w+)\\\+\\\}", r"(?P<\1>.+)", re.escape(path))
+    regex = re.sub(r"\\\{(\w+)\\\}", r"(?P<\1>[^/]+)", regex)
+    return re.compile(f"^{regex}$")
+
+
+def _claim_text(value: Any) -> str:
+    # API Gateway hands claims to the function as strings; lists look like "[a b]".
+    if isinstance(value, list):
+        return "[" + " ".join(str(v) for v in value) + "]"
+    return str(value)
+
+
+class LocalGateway:
+    def __init__(self, host: str, port: int, issuer: LocalIssuer, lambda_client: Any) -> None:
+        self._issuer = issuer
+        self._lambda = lambda_client
+        self._routes: list[tuple[re.Pattern[str], Route]] = []
+        self._deployment: Deployment | None = None
+        self._server = ThreadingHTTPServer((host, port), self._handler_class())
+        self._server.daemon_threads = True
+        self._thread: threading.Thread | None = None
+
+    @property
+    def port(self) -> int:
+        return int(self._server.server_address[1])
+
+    def serve(self, deployment: Deployment) -> None:
+        self._deployment = deployment
+        self._routes = [(_pattern(r.path), r) for r in deployment.routes]
+        self._thread = threading.Thread(target=self._server.serve_forever, name="local-gateway", daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+
+    def handle(self, method: str, target: str, headers: dict[str, str], body: bytes, source_ip: str) -> tuple[int, dict[str, str], bytes]:
+        url = urlsplit(target)
+        if url.path.startswith(LOCAL_PREFIX):
+            return self._local(method, url.path, body)
+        match = self._match(method, url.path)
+        if match is None:
+            return _json(HTTPStatus.NOT_FOUND, {"message": "Not Found"})
+        claims: dict[str, Any] | None = None
+        if match.route.authorized and self._deployment and self._deployment.authorizer:
+            claims = self._authorize(headers.get("authorization", ""))
+            if claims is None:
+                return _json(HTTPStatus.UNAUTHORIZED, {"message": "Unauthorized"}, {"www-authenticate": 'Bearer error="invalid_token"'})
+        event = self._event(method, url.path, url.query, headers, body, source_ip, match, claims)
+        return self._invoke(match.route.function, event)
+
+    def _match(self, method: str, path: str) -> _Match | None:
+        for pattern, route in self._routes:
+            m = pattern.match(path)
+            if m and route.method in (method, "ANY"):
+                return _Match(route, m.groupdict())
+        return None
+
+    def _authorize(self, header: str) -> dict[str, Any] | None:
+        assert self._deployment is not None and self._deployment.authorizer is not None
+        token = header.removeprefix("Bearer ").strip()
+        if not token:
+            return None
+        authorizer = self._deployment.authorizer
+        try:
+            return self._issuer.verify(token, authorizer.issuer, authorizer.audience)
+        except TokenRejected:
+            return None
+
+    def _event(
+        self,
+        method: str,
+        path: str,
+        query: str,
+        headers: dict[str, str],
+        body: bytes,
+        source_ip: str,
+        match: _Match,
+        claims: dict[str, Any] | None,
+    ) -> dict[str, Any]:
+        now = datetime.now(UTC)
+        content_type = headers.get("content-type", "")
+        is_text = not body or any(content_type.startswith(t) for t in _TEXT_TYPES) or not content_type
+        query_parameters: dict[str, str] = {}
+        for key, value in parse_qsl(query, keep_blank_values=True):
+            # Repeated keys are joined with commas, as the HTTP API does.
+            query_parameters[key] = f"{query_parameters[key]},{value}" if key in query_parameters else value
+        route_key = f"{match.route.method} {match.route.path}"
+        authorizer = {"jwt": {"claims": {k: _claim_text(v) for k, v in claims.items()}, "scopes": None}} if claims else None
+        event: dict[str, Any] = {
+            "version": "2.0",
+            "routeKey": route_key,
+            "rawPath": path,
+            "rawQueryString": query,
+            "headers": headers,
+            "requestContext": {
+                "accountId": "123456789012",
+                "apiId": "local",
+                "domainName": headers.get("host", "localhost"),
+                "domainPrefix": "local",
+                "http": {
+                    "method": method,
+                    "path": path,
+                    "protocol": "HTTP/1.1",
+                    "sourceIp": source_ip,
+                    "userAgent": headers.get("user-agent", ""),
+                },
+                "requestId": str(uuid.uuid4()),
+                "routeKey": route_key,
+                "stage": "$default",
+                "time": now.strftime("%d/%b/%Y:%H:%M:%S +0000"),
+                "timeEpoch": int(time.time() * 1000),
+            },
+            "isBase64Encoded": not is_text,
+        }
+        if authorizer:
+            event["requestContext"]["authorizer"] = authorizer
+        if query_parameters:
+            event["queryStringParameters"] = query_parameters
+        if match.path_parameters:
+            event["pathParameters"] = match.path_parameters
+        if body:
+            event["body"] = body.decode() if is_text else base64.b64encode(body).decode()
+        if "cookie" in headers:
+            event["cookies"] = [c.strip() for c in headers["cookie"].split(";")]
+        return event
+
+    def _invoke(self, function: str, event: dict[str, Any]) -> tuple[int, dict[str, str], bytes]:
+        assert self._deployment is not None
+        name = self._deployment.functions[function].name
+        reply = self._lambda.invoke(FunctionName=name, Payload=json.dumps(event).encode())
+        payload = json.loads(reply["Payload"].read() or b"null")
+        if reply.get("FunctionError"):
+            _log.error(
+                "%s failed: %s: %s\n%s",
+                name,
+                payload.get("errorType"),
+                payload.get("errorMessage"),
+                "".join(payload.get("stackTrace", [])[-3:]),
+            )
+            return _json(HTTPStatus.INTERNAL_SERVER_ERROR, {"message": "Internal Server Error"})
+        if not isinstance(payload, dict) or "statusCode" not in payload:
+            # Payload format 2.0: a reply without statusCode is the JSON body of a 200.
+            return _json(HTTPStatus.OK, payload)
+        headers = {k.lower(): str(v) for k, v in (payload.get("headers") or {}).items()}
+        for name_, values in (payload.get("multiValueHeaders") or {}).items():
+            headers[name_.lower()] = ", ".join(str(v) for v in values)
+        raw = payload.get("body") or ""
+        data = base64.b64decode(raw) if payload.get("isBase64Encoded") else str(raw).encode()
+        return int(payload["statusCode"]), headers, data
+
+    def _local(self, method: str, path: str, body: bytes) -> tuple[int, dict[str, str], bytes]:
+        """Routes of the local stack only, never in template.yaml: the token issuer."""
+        if method == "POST" and path == f"{LOCAL_PREFIX}/token":
+            try:
+                request = json.loads(body or b"{}")
+            except ValueError:
+                return _json(HTTPStatus.BAD_REQUEST, _local_error("body", "not valid JSON"))
+            sub, groups = request.get("sub"), request.get("groups", [])
+            if not isinstance(sub, str) or not sub.strip():
+                return _json(HTTPStatus.BAD_REQUEST, _local_error("sub", "a non-empty string is required"))
+            if not isinstance(groups, list) or not all(isinstance(g, str) for g in groups):
+                return _json(HTTPStatus.BAD_REQUEST, _local_error("groups", "a list of strings is required"))
+            return _json(HTTPStatus.OK, {"token": self._issuer.issue(sub, groups), "expiresIn": 3600})
+        if method == "GET" and path == f"{LOCAL_PREFIX}/.well-known/jwks.json":
+            return _json(HTTPStatus.OK, self._issuer.jwks())
+        return _json(HTTPStatus.NOT_FOUND, {"message": "Not Found"})
+
+    def _handler_class(self) -> type[BaseHTTPRequestHandler]:
+        gateway = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def _any(self) -> None:
+                length = int(self.headers.get("content-length") or 0)
+                body = self.rfile.read(length) if length else b""
+                headers: dict[str, str] = {}
+                for key, value in self.headers.items():
+                    key = key.lower()
+                    headers[key] = f"{headers[key]},{value}" if key in headers else value
+                try:
+                    status, out_headers, data = gateway.handle(self.command, self.path, headers, body, self.client_address[0])
+                except Exception:  # noqa: BLE001 - the gateway answers 500 as API Gateway would
+                    status, out_headers, data = _json(HTTPStatus.INTERNAL_SERVER_ERROR, {"message": "Internal Server Error"})
+                self.send_response(status)
+                for key, value in out_headers.items():
+                    if key not in ("content-length", "connection"):
+                        self.send_header(key, value)
+                self.send_header("content-length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+            do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = do_HEAD = do_OPTIONS = _any
+
+            def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - stdlib signature
+                pass
+
+        return Handler
+
+
+def _json(status: int, body: Any, headers: dict[str, str] | None = None) -> tuple[int, dict[str, str], bytes]:
+    return int(status), {"content-type": "application/json", **(headers or {})}, json.dumps(body).encode()
+
+
+def _local_error(field: str, message: str) -> dict[str, Any]:
+    return {"error": {"code": "validation_error", "message": "the request is invalid", "details": [{"field": field, "message": message}]}}

@@ -1,0 +1,99 @@
+"""The offline stack: an embedded moto (with real Step Functions executions), template.yaml deployed into
+it, our handlers run in-process, and the HTTP API served like API Gateway would."""
+
+import logging
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import boto3
+from moto.core.config import default_user_config
+from moto.server import ThreadedMotoServer
+
+from local.deploy import Deployer, Deployment
+from local.gateway import LOCAL_PREFIX, LocalGateway
+from local.invoker import InProcessInvoker
+from local.issuer import LocalIssuer
+
+ROOT = Path(__file__).resolve().parent.parent
+LOCAL_AUDIENCE = "batchops-local"
+
+
+@dataclass
+class StackConfig:
+    api_port: int = 3000
+    aws_port: int = 5000
+    # 127.0.0.1 keeps the stack private to this machine; 0.0.0.0 lets containers (SAM local) reach it.
+    host: str = "127.0.0.1"
+    region: str = "us-east-1"
+    stack_name: str = "batchops-local"
+    parameters: Mapping[str, str] = field(default_factory=dict)
+
+
+class OfflineStack:
+    def __init__(self, config: StackConfig) -> None:
+        self.config = config
+        self.invoker = InProcessInvoker()
+        self.deployment: Deployment | None = None
+        self._moto: ThreadedMotoServer | None = None
+        self._gateway: LocalGateway | None = None
+        self.issuer: LocalIssuer | None = None
+
+    @property
+    def aws_endpoint(self) -> str:
+        assert self._moto is not None
+        return f"http://127.0.0.1:{self._moto.get_host_and_port()[1]}"
+
+    @property
+    def api_url(self) -> str:
+        assert self._gateway is not None
+        return f"http://127.0.0.1:{self._gateway.port}"
+
+    def start(self) -> "OfflineStack":
+        cfg = self.config
+        # moto's own request log would drown the handlers' logs.
+        logging.getLogger("werkzeug").setLevel(logging.WARNING)
+        default_user_config["stepfunctions"]["execute_state_machine"] = True
+        self._moto = ThreadedMotoServer(ip_address=cfg.host, port=cfg.aws_port, verbose=False)
+        self._moto.start()
+        endpoint = self.aws_endpoint
+        # Everything in this process, our handlers included, talks to the embedded moto.
+        os.environ.update(
+            {
+                "MOTO_PORT": endpoint.rsplit(":", 1)[1],
+                "AWS_ENDPOINT_URL": endpoint,
+                "AWS_ACCESS_KEY_ID": "testing",
+                "AWS_SECRET_ACCESS_KEY": "testing",
+                "AWS_SESSION_TOKEN": "testing",
+                "AWS_DEFAULT_REGION": cfg.region,
+                "AWS_REGION": cfg.region,
+            }
+        )
+        session = boto3.session.Session(region_name=cfg.region)
+        # The gateway binds first: its port is part of the issuer URL the template is deployed with.
+        self.issuer = LocalIssuer("", LOCAL_AUDIENCE)
+        self._gateway = LocalGateway(cfg.host, cfg.api_port, self.issuer, session.client("lambda"))
+        self.issuer.issuer = f"{self.api_url}{LOCAL_PREFIX}"
+        overrides = {"JwtIssuer": self.issuer.issuer, "JwtAudience": LOCAL_AUDIENCE, **cfg.parameters}
+        self.deployment = Deployer(ROOT / "template.yaml", cfg.stack_name, cfg.region, overrides, session).deploy()
+        for spec in self.deployment.functions.values():
+            self.invoker.register(spec)
+        self.invoker.install()
+        self._gateway.serve(self.deployment)
+        return self
+
+    def stop(self) -> None:
+        if self._gateway:
+            self._gateway.stop()
+        self.invoker.uninstall()
+        if self._moto:
+            self._moto.stop()
+
+    def output(self, name: str) -> str:
+        assert self.deployment is not None
+        return self.deployment.outputs[name]
+
+    def client(self, service: str) -> Any:
+        return boto3.client(service, endpoint_url=self.aws_endpoint, region_name=self.config.region)
