@@ -31,8 +31,10 @@ lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
+# Each handler is its own module named `app`, so each is checked on its own.
 typecheck: $(STAMP)
 	$(BIN)/mypy
+	@for handler in functions/*/app.py; do echo "mypy $$handler"; $(BIN)/mypy $$handler || exit 1; done
 
 cfn-lint: $(STAMP)
 	$(BIN)/cfn-lint template.yaml

@@ -1,5 +1,6 @@
 """`make run`: start the offline stack and keep it up until Ctrl-C."""
 
+import contextlib
 import os
 import signal
 import sys
@@ -10,7 +11,11 @@ from local.stack import OfflineStack, StackConfig
 
 def _parameters() -> dict[str, str]:
     """Template parameters a person may set through the environment."""
-    mapping = {"CONTRACT_ENDPOINT_URL": "ContractEndpointUrl", "CONTRACT_TIMEOUT_SECONDS": "ContractTimeoutSeconds", "LOG_LEVEL": "LogLevel"}
+    mapping = {
+        "CONTRACT_ENDPOINT_URL": "ContractEndpointUrl",
+        "CONTRACT_TIMEOUT_SECONDS": "ContractTimeoutSeconds",
+        "LOG_LEVEL": "LogLevel",
+    }
     return {param: os.environ[env] for env, param in mapping.items() if os.environ.get(env)}
 
 
@@ -52,10 +57,8 @@ Ctrl-C stops the stack (everything lives in memory).
     )
     stopped = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stopped.set())
-    try:
+    with contextlib.suppress(KeyboardInterrupt):
         stopped.wait()
-    except KeyboardInterrupt:
-        pass
     stack.stop()
     return 0
 

@@ -15,7 +15,7 @@ from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
 from local.deploy import Deployment, Route
-from local.issuer import LocalIssuer, TokenRejected
+from local.issuer import LocalIssuer, TokenRejectedError
 
 LOCAL_PREFIX = "/_local"
 _log = logging.getLogger("batchops.local")
@@ -65,7 +65,9 @@ class LocalGateway:
         self._server.shutdown()
         self._server.server_close()
 
-    def handle(self, method: str, target: str, headers: dict[str, str], body: bytes, source_ip: str) -> tuple[int, dict[str, str], bytes]:
+    def handle(
+        self, method: str, target: str, headers: dict[str, str], body: bytes, source_ip: str
+    ) -> tuple[int, dict[str, str], bytes]:
         url = urlsplit(target)
         if url.path.startswith(LOCAL_PREFIX):
             return self._local(method, url.path, body)
@@ -76,7 +78,11 @@ class LocalGateway:
         if match.route.authorized and self._deployment and self._deployment.authorizer:
             claims = self._authorize(headers.get("authorization", ""))
             if claims is None:
-                return _json(HTTPStatus.UNAUTHORIZED, {"message": "Unauthorized"}, {"www-authenticate": 'Bearer error="invalid_token"'})
+                return _json(
+                    HTTPStatus.UNAUTHORIZED,
+                    {"message": "Unauthorized"},
+                    {"www-authenticate": 'Bearer error="invalid_token"'},
+                )
         event = self._event(method, url.path, url.query, headers, body, source_ip, match, claims)
         return self._invoke(match.route.function, event)
 
@@ -95,7 +101,7 @@ class LocalGateway:
         authorizer = self._deployment.authorizer
         try:
             return self._issuer.verify(token, authorizer.issuer, authorizer.audience)
-        except TokenRejected:
+        except TokenRejectedError:
             return None
 
     def _event(
@@ -117,7 +123,9 @@ class LocalGateway:
             # Repeated keys are joined with commas, as the HTTP API does.
             query_parameters[key] = f"{query_parameters[key]},{value}" if key in query_parameters else value
         route_key = f"{match.route.method} {match.route.path}"
-        authorizer = {"jwt": {"claims": {k: _claim_text(v) for k, v in claims.items()}, "scopes": None}} if claims else None
+        authorizer = (
+            {"jwt": {"claims": {k: _claim_text(v) for k, v in claims.items()}, "scopes": None}} if claims else None
+        )
         event: dict[str, Any] = {
             "version": "2.0",
             "routeKey": route_key,
@@ -211,9 +219,13 @@ class LocalGateway:
                     key = key.lower()
                     headers[key] = f"{headers[key]},{value}" if key in headers else value
                 try:
-                    status, out_headers, data = gateway.handle(self.command, self.path, headers, body, self.client_address[0])
+                    status, out_headers, data = gateway.handle(
+                        self.command, self.path, headers, body, self.client_address[0]
+                    )
                 except Exception:  # noqa: BLE001 - the gateway answers 500 as API Gateway would
-                    status, out_headers, data = _json(HTTPStatus.INTERNAL_SERVER_ERROR, {"message": "Internal Server Error"})
+                    status, out_headers, data = _json(
+                        HTTPStatus.INTERNAL_SERVER_ERROR, {"message": "Internal Server Error"}
+                    )
                 self.send_response(status)
                 for key, value in out_headers.items():
                     if key not in ("content-length", "connection"):
@@ -222,7 +234,8 @@ class LocalGateway:
                 self.end_headers()
                 self.wfile.write(data)
 
-            do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = do_HEAD = do_OPTIONS = _any
+            # BaseHTTPRequestHandler dispatches on these names.
+            do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = do_HEAD = do_OPTIONS = _any  # noqa: N815
 
             def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - stdlib signature
                 pass
@@ -235,4 +248,10 @@ def _json(status: int, body: Any, headers: dict[str, str] | None = None) -> tupl
 
 
 def _local_error(field: str, message: str) -> dict[str, Any]:
-    return {"error": {"code": "validation_error", "message": "the request is invalid", "details": [{"field": field, "message": message}]}}
+    return {
+        "error": {
+            "code": "validation_error",
+            "message": "the request is invalid",
+            "details": [{"field": field, "message": message}],
+        }
+    }

@@ -38,9 +38,19 @@ class LambdaContext:
         return max(0, int((self.deadline - time.monotonic()) * 1000))
 
 
+@dataclass
+class Fault:
+    """An invocation failure to simulate, as the Lambda service would report it, before the handler runs."""
+
+    error_type: str
+    matches: Callable[[Any], bool]
+    remaining: int | None  # None: every matching invocation fails
+
+
 class InProcessInvoker:
     def __init__(self) -> None:
         self._handlers: dict[str, tuple[FunctionSpec, Handler]] = {}
+        self._faults: dict[str, list[Fault]] = {}
         self._env_lock = threading.Lock()
         self._stats_lock = threading.Lock()
         self._running: dict[str, int] = {}
@@ -59,7 +69,7 @@ class InProcessInvoker:
         def invoke(fn: LambdaFunction, event: Any = None) -> tuple[str, bool, str]:
             return invoker.invoke(fn.function_name, event)
 
-        LambdaFunction._invoke_lambda = invoke  # type: ignore[method-assign]
+        LambdaFunction._invoke_lambda = invoke  # type: ignore[method-assign,assignment]
 
     def uninstall(self) -> None:
         if self._original is not None:
@@ -83,6 +93,10 @@ class InProcessInvoker:
         )
         self._enter(spec.logical_id)
         try:
+            fault = self._take_fault(spec.logical_id, payload)
+            if fault is not None:
+                error = {"errorMessage": "injected fault", "errorType": fault, "requestId": context.aws_request_id}
+                return json.dumps(error), True, ""
             result = handler(payload, context)
             return json.dumps(result), False, ""
         except Exception as e:  # noqa: BLE001 - reported to the caller exactly as Lambda reports it
@@ -95,6 +109,26 @@ class InProcessInvoker:
             return json.dumps(error), True, ""
         finally:
             self._leave(spec.logical_id)
+
+    def inject_fault(
+        self, logical_id: str, error_type: str, when: Callable[[Any], bool] = lambda _: True, times: int | None = None
+    ) -> None:
+        """Make matching invocations of a function fail with `error_type`, `times` times (None: always)."""
+        with self._stats_lock:
+            self._faults.setdefault(logical_id, []).append(Fault(error_type, when, times))
+
+    def clear_faults(self) -> None:
+        with self._stats_lock:
+            self._faults.clear()
+
+    def _take_fault(self, logical_id: str, payload: Any) -> str | None:
+        with self._stats_lock:
+            for fault in self._faults.get(logical_id, []):
+                if fault.remaining != 0 and fault.matches(payload):
+                    if fault.remaining is not None:
+                        fault.remaining -= 1
+                    return fault.error_type
+        return None
 
     def peak_concurrency(self, logical_id: str) -> int:
         with self._stats_lock:

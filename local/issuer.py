@@ -10,7 +10,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 _KEY_ID = "batchops-local"
 
 
-class TokenRejected(Exception):
+class TokenRejectedError(Exception):
     pass
 
 
@@ -47,7 +47,7 @@ class LocalIssuer:
                 options={"require": ["exp", "iss", "sub"]},
             )
         except jwt.PyJWTError as e:
-            raise TokenRejected(str(e)) from e
+            raise TokenRejectedError(str(e)) from e
         return claims
 
     def jwks(self) -> dict[str, Any]:

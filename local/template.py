@@ -32,8 +32,10 @@ def _tag_constructor(name: str) -> Callable[[yaml.Loader, yaml.Node], dict[str, 
                 value = str(value).split(".", 1)
         elif isinstance(node, yaml.SequenceNode):
             value = loader.construct_sequence(node, deep=True)
+        elif isinstance(node, yaml.MappingNode):
+            value = loader.construct_mapping(node, deep=True)
         else:
-            value = loader.construct_mapping(node, deep=True)  # type: ignore[arg-type]
+            raise TemplateError(f"cannot read !{name} here")
         return {key: value}
 
     return construct
@@ -45,7 +47,8 @@ for _tag in _TAGS:
 
 def load_template(path: Path) -> dict[str, Any]:
     with path.open() as f:
-        return yaml.load(f, Loader=_CfnLoader)  # noqa: S506 - SafeLoader subclass with CFN tags only
+        template: dict[str, Any] = yaml.load(f, Loader=_CfnLoader)  # noqa: S506 - SafeLoader plus CFN tags only
+    return template
 
 
 @dataclass
@@ -81,7 +84,7 @@ def resolve(value: Any, ctx: Context) -> Any:
     if not isinstance(value, dict):
         return value
     if len(value) == 1:
-        (key, arg), = value.items()
+        ((key, arg),) = value.items()
         if key == "Ref" or key.startswith("Fn::") or key == "Condition":
             return _intrinsic(key, arg, ctx)
     return {k: r for k, r in ((k, resolve(v, ctx)) for k, v in value.items()) if r is not _NO_VALUE}

@@ -1,7 +1,7 @@
 """The HTTP API: every route of the service. Wiring only: parse, call one service function, shape the reply."""
 
 import os
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any
 
 from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response, content_types
@@ -54,10 +54,7 @@ batches = BatchService(
 contents = ContentService(DynamoContentRepository(os.environ["CONTENT_TABLE"]), _clock, _ids)
 
 
-ModelT = TypeVar("ModelT", bound=BaseModel)
-
-
-class Unauthenticated(Exception):
+class UnauthenticatedError(Exception):
     """The authorizer let through a request without a subject: never trust a body for the owner."""
 
 
@@ -65,11 +62,11 @@ def _owner() -> str:
     claims = app.current_event.request_context.authorizer.jwt_claim or {}
     sub = claims.get("sub")
     if not sub:
-        raise Unauthenticated()
+        raise UnauthenticatedError()
     return str(sub)
 
 
-def _json(status: int, model: ModelT, headers: dict[str, str] | None = None) -> Response[ModelT]:
+def _json[ModelT: BaseModel](status: int, model: ModelT, headers: dict[str, str] | None = None) -> Response[ModelT]:
     return Response(status_code=status, content_type=content_types.APPLICATION_JSON, body=model, headers=headers)
 
 
@@ -110,33 +107,33 @@ def list_items(
 
 # Domain errors -> HTTP, in this one place.
 @app.exception_handler(RequestValidationError)
-def _invalid_request_shape(e: RequestValidationError) -> Response:
+def _invalid_request_shape(e: RequestValidationError) -> Response[Any]:
     return error_response(400, "validation_error", "the request is invalid", request_problems(e.errors()))
 
 
 @app.exception_handler(InvalidRequestError)
-def _invalid_request(e: InvalidRequestError) -> Response:
+def _invalid_request(e: InvalidRequestError) -> Response[Any]:
     return error_response(400, e.code, "the request is invalid", e.problems)
 
 
-@app.exception_handler(Unauthenticated)
-def _unauthenticated(_: Unauthenticated) -> Response:
+@app.exception_handler(UnauthenticatedError)
+def _unauthenticated(_: UnauthenticatedError) -> Response[Any]:
     return error_response(401, "unauthorized", "a valid token with a subject is required")
 
 
 @app.exception_handler(NotFoundError)
-def _not_found(e: NotFoundError) -> Response:
+def _not_found(e: NotFoundError) -> Response[Any]:
     return error_response(404, e.code, str(e))
 
 
 @app.exception_handler([WorkflowStartError, StoreUnavailableError])
-def _unavailable(e: BatchOpsError) -> Response:
+def _unavailable(e: BatchOpsError) -> Response[Any]:
     logger.exception("dependency unavailable")
     return error_response(503, e.code, "the service is temporarily unavailable; retry later")
 
 
 @app.not_found
-def _no_route(_: Exception) -> Response:
+def _no_route(_: Exception) -> Response[Any]:
     return error_response(404, "route_not_found", f"no route {app.current_event.http_method} {app.current_event.path}")
 
 

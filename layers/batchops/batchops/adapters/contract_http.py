@@ -10,6 +10,8 @@ from batchops.domain.errors import ContractSyncError
 
 class HttpContractGateway:
     def __init__(self, base_url: str, timeout_seconds: float) -> None:
+        if not base_url.startswith(("http://", "https://")):
+            raise ValueError(f"contract endpoint must be an http(s) URL, not {base_url!r}")
         self._base = base_url.rstrip("/")
         self._timeout = timeout_seconds
 
@@ -20,14 +22,14 @@ class HttpContractGateway:
         return self._post(f"/content/{content_id}/remove", {"reason": reason})
 
     def _post(self, path: str, body: dict[str, Any]) -> str | None:
-        request = urllib.request.Request(
+        request = urllib.request.Request(  # noqa: S310 - the scheme is checked in __init__
             self._base + path,
             data=json.dumps(body).encode(),
             headers={"Content-Type": "application/json", "Accept": "application/json"},
             method="POST",
         )
         try:
-            with urllib.request.urlopen(request, timeout=self._timeout) as reply:  # noqa: S310 - URL is configuration
+            with urllib.request.urlopen(request, timeout=self._timeout) as reply:  # noqa: S310 - the scheme is checked in __init__
                 payload = reply.read()
         except urllib.error.HTTPError as e:
             raise ContractSyncError(f"contract endpoint answered HTTP {e.code}") from e

@@ -56,7 +56,8 @@ def parse_time(value: str | None) -> datetime | None:
 
 
 def is_condition_failure(error: ClientError) -> bool:
-    return error.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException"
+    code: str = error.response.get("Error", {}).get("Code", "")
+    return code == "ConditionalCheckFailedException"
 
 
 @contextmanager
@@ -69,4 +70,3 @@ def store_errors(action: str) -> Iterator[None]:
         raise StoreUnavailableError(f"{action} failed: {code}") from e
     except BotoCoreError as e:
         raise StoreUnavailableError(f"{action} failed: {type(e).__name__}") from e
-

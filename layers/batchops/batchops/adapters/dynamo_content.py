@@ -26,7 +26,9 @@ class DynamoContentRepository:
 
     def get(self, content_id: str) -> Content | None:
         with store_errors("reading content"):
-            reply = self._db.get_item(TableName=self._table, Key={"contentId": to_attr(content_id)}, ConsistentRead=True)
+            reply = self._db.get_item(
+                TableName=self._table, Key={"contentId": to_attr(content_id)}, ConsistentRead=True
+            )
         return self._to_content(from_item(reply["Item"])) if "Item" in reply else None
 
     def apply(self, change: Change) -> Content:

@@ -11,7 +11,7 @@ from batchops.validation import problems_from_dicts
 _LOCATIONS = {"body", "query", "path", "header"}
 
 
-def error_response(status: int, code: str, message: str, details: list[FieldProblem] | None = None) -> Response:
+def error_response(status: int, code: str, message: str, details: list[FieldProblem] | None = None) -> Response[Any]:
     body: dict[str, Any] = {
         "error": {
             "code": code,

@@ -34,8 +34,8 @@ class OptionsIn(CamelModel):
 class BatchRequest(CamelModel):
     operation: Annotated[str, Field(min_length=1, max_length=100)]
     items: Annotated[list[Any], Field(min_length=1, max_length=MAX_ITEMS)]
-    params: dict[str, Any] = {}
-    options: OptionsIn = OptionsIn()
+    params: dict[str, Any] = Field(default_factory=dict)
+    options: OptionsIn = Field(default_factory=OptionsIn)
 
 
 class ErrorOut(CamelModel):

@@ -4,7 +4,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Annotated, Any
 
-from pydantic import StringConstraints, model_validator
+from pydantic import ConfigDict, StringConstraints, model_validator
+from pydantic.alias_generators import to_camel
 
 from batchops.content.fields import (
     METADATA_FIELDS,
@@ -41,7 +42,7 @@ class RemoveParams(CamelModel):
 
 class MetadataUpdates(CamelModel):
     # Unknown keys are collected rather than forbidden, so the error can list the allowed ones.
-    model_config = {**CamelModel.model_config, "extra": "allow"}
+    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, extra="allow")
 
     title: Title | None = None
     description: Description | None = None
@@ -129,13 +130,27 @@ def update_metadata(task: ItemTask, params: UpdateMetadataParams, res: ContentRe
     except ContentNotFoundError:
         return _not_found()
     fields = sorted(changes)
-    return ItemOutcome.succeeded(f"Metadata updated: {', '.join(fields)}", {"contentId": task.ref.item_id, "updated": fields})
+    return ItemOutcome.succeeded(
+        f"Metadata updated: {', '.join(fields)}", {"contentId": task.ref.item_id, "updated": fields}
+    )
 
 
 CONTENT_OPERATIONS: tuple[Operation[Any, ContentResources], ...] = (
-    Operation("content.update-price", "Set the price of content items", UpdatePriceParams, ContentId, _content_ref, update_price),
+    Operation(
+        "content.update-price",
+        "Set the price of content items",
+        UpdatePriceParams,
+        ContentId,
+        _content_ref,
+        update_price,
+    ),
     Operation("content.remove", "Remove content items, with a reason", RemoveParams, ContentId, _content_ref, remove),
     Operation(
-        "content.update-metadata", "Change descriptive fields of content items", UpdateMetadataParams, ContentId, _content_ref, update_metadata
+        "content.update-metadata",
+        "Change descriptive fields of content items",
+        UpdateMetadataParams,
+        ContentId,
+        _content_ref,
+        update_metadata,
     ),
 )

@@ -50,7 +50,6 @@ class WorkflowStarter(Protocol):
         """Start the batch's execution; returns its ARN. Raises WorkflowStartError."""
 
 
-
 @dataclass(frozen=True)
 class ItemTask:
     """Everything an operation may know about the item it is applied to."""

@@ -2,7 +2,7 @@
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Generic, TypeVar
+from typing import Any
 
 from pydantic import BaseModel, TypeAdapter, ValidationError
 
@@ -11,12 +11,9 @@ from batchops.domain.models import ItemOutcome, ItemRef
 from batchops.domain.ports import ItemTask, ValidatedRequest
 from batchops.validation import problems_from
 
-ParamsT = TypeVar("ParamsT", bound=BaseModel)
-ResourcesT = TypeVar("ResourcesT")
-
 
 @dataclass(frozen=True)
-class Operation(Generic[ParamsT, ResourcesT]):
+class Operation[ParamsT: BaseModel, ResourcesT]:
     name: str
     description: str
     params_model: type[ParamsT]
@@ -26,7 +23,7 @@ class Operation(Generic[ParamsT, ResourcesT]):
     apply: Callable[[ItemTask, ParamsT, ResourcesT], ItemOutcome]
 
 
-class OperationRegistry(Generic[ResourcesT]):
+class OperationRegistry[ResourcesT]:
     def __init__(self, operations: Sequence[Operation[Any, ResourcesT]]) -> None:
         self._operations = {op.name: op for op in operations}
         self._item_adapters = {op.name: TypeAdapter(list[op.item_type]) for op in operations}  # type: ignore[name-defined]
@@ -48,7 +45,9 @@ class OperationRegistry(Generic[ResourcesT]):
             problems += problems_from(e, ("items",))
         if problems:
             raise InvalidRequestError(problems)
-        return ValidatedRequest(parsed.model_dump(mode="json", by_alias=True, exclude_unset=True), [op.to_ref(i) for i in valid_items])
+        return ValidatedRequest(
+            parsed.model_dump(mode="json", by_alias=True, exclude_unset=True), [op.to_ref(i) for i in valid_items]
+        )
 
     def bind(self, resources: ResourcesT) -> "BoundOperations[ResourcesT]":
         return BoundOperations(self, resources)
@@ -58,11 +57,13 @@ class OperationRegistry(Generic[ResourcesT]):
             return self._operations[name]
         except KeyError:
             known = ", ".join(self.names)
-            raise InvalidRequestError([FieldProblem("operation", f"unknown operation {name!r}; known: {known}")]) from None
+            raise InvalidRequestError(
+                [FieldProblem("operation", f"unknown operation {name!r}; known: {known}")]
+            ) from None
 
 
 @dataclass(frozen=True)
-class BoundOperations(Generic[ResourcesT]):
+class BoundOperations[ResourcesT]:
     """The registry with the resources its operations need: what the item processor runs."""
 
     registry: OperationRegistry[ResourcesT]

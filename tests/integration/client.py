@@ -1,0 +1,95 @@
+"""An HTTP client of the local stack's API, as a user with a token would use it."""
+
+import json
+import time
+import urllib.error
+import urllib.request
+from dataclasses import dataclass
+from typing import Any
+
+FINAL = ("completed", "failed", "cancelled")
+
+
+@dataclass(frozen=True)
+class Reply:
+    status: int
+    headers: dict[str, str]
+    body: Any
+
+
+class Api:
+    def __init__(self, base_url: str, token: str | None) -> None:
+        self.base_url = base_url
+        self.token = token
+
+    def request(
+        self,
+        method: str,
+        path: str,
+        body: Any = None,
+        *,
+        raw: bytes | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> Reply:
+        data = raw if raw is not None else (json.dumps(body).encode() if body is not None else None)
+        all_headers = {"content-type": "application/json", **(headers or {})}
+        if self.token is not None:
+            all_headers["authorization"] = f"Bearer {self.token}"
+        request = urllib.request.Request(self.base_url + path, data=data, method=method, headers=all_headers)
+        try:
+            with urllib.request.urlopen(request, timeout=30) as reply:  # noqa: S310 - the local stack
+                return Reply(reply.status, dict(reply.headers.items()), _json(reply.read()))
+        except urllib.error.HTTPError as e:
+            return Reply(e.code, dict(e.headers.items()), _json(e.read()))
+
+    def create_content(self, **fields: Any) -> dict[str, Any]:
+        body = {"title": "An item", "contentType": "article", "price": 100, **fields}
+        reply = self.request("POST", "/content", body)
+        assert reply.status == 201, reply
+        created: dict[str, Any] = reply.body
+        return created
+
+    def create_contents(self, count: int, **fields: Any) -> list[str]:
+        return [self.create_content(title=f"Item {i}", **fields)["contentId"] for i in range(count)]
+
+    def submit(self, operation: str, items: list[Any], params: dict[str, Any], **options: Any) -> dict[str, Any]:
+        reply = self.request(
+            "POST", "/batches", {"operation": operation, "items": items, "params": params, "options": options}
+        )
+        assert reply.status == 202, reply
+        batch: dict[str, Any] = reply.body
+        return batch
+
+    def batch(self, batch_id: str) -> dict[str, Any]:
+        reply = self.request("GET", f"/batches/{batch_id}")
+        assert reply.status == 200, reply
+        batch: dict[str, Any] = reply.body
+        return batch
+
+    def wait_final(self, batch_id: str, timeout: float = 90) -> dict[str, Any]:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            batch = self.batch(batch_id)
+            if batch["status"] in FINAL:
+                return batch
+            time.sleep(0.1)
+        raise AssertionError(f"batch {batch_id} not final after {timeout}s: {self.batch(batch_id)}")
+
+    def items(self, batch_id: str, **query: Any) -> list[dict[str, Any]]:
+        """Every item of a batch, following nextToken."""
+        collected: list[dict[str, Any]] = []
+        token = None
+        for _ in range(1000):
+            params = {**query, **({"nextToken": token} if token else {})}
+            qs = "&".join(f"{k}={v}" for k, v in params.items())
+            reply = self.request("GET", f"/batches/{batch_id}/items" + (f"?{qs}" if qs else ""))
+            assert reply.status == 200, reply
+            collected += reply.body["items"]
+            token = reply.body["nextToken"]
+            if not token:
+                return collected
+        raise AssertionError("nextToken never ran out")
+
+
+def _json(data: bytes) -> Any:
+    return json.loads(data) if data else None

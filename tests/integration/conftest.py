@@ -1,0 +1,85 @@
+"""The offline stack, deployed from template.yaml once per session, and users to drive it over HTTP."""
+
+import uuid
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import pytest
+
+from local.stack import OfflineStack, StackConfig
+from tests.integration.client import Api
+from tests.integration.contract_server import ContractServer
+
+CONTRACT_TIMEOUT_SECONDS = 1
+
+
+@pytest.fixture(scope="session")
+def contract() -> Iterator[ContractServer]:
+    server = ContractServer()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def stack(contract: ContractServer) -> Iterator[OfflineStack]:
+    config = StackConfig(
+        api_port=0,
+        aws_port=0,
+        stack_name="batchops-test",
+        parameters={
+            "ContractEndpointUrl": contract.url,
+            "ContractTimeoutSeconds": str(CONTRACT_TIMEOUT_SECONDS),
+            "LogLevel": "WARNING",
+        },
+    )
+    running = OfflineStack(config).start()
+    yield running
+    running.stop()
+
+
+@pytest.fixture(autouse=True)
+def _clean_faults(request: pytest.FixtureRequest) -> Iterator[None]:
+    yield
+    if "stack" in request.fixturenames:
+        stack: OfflineStack = request.getfixturevalue("stack")
+        stack.invoker.clear_faults()
+
+
+@pytest.fixture
+def user(stack: OfflineStack) -> Api:
+    """A fresh user per test: tests share the stack but never each other's data."""
+    return api_as(stack, f"user-{uuid.uuid4().hex[:8]}")
+
+
+@pytest.fixture
+def other_user(stack: OfflineStack) -> Api:
+    return api_as(stack, f"other-{uuid.uuid4().hex[:8]}")
+
+
+@pytest.fixture
+def anonymous(stack: OfflineStack) -> Api:
+    return Api(stack.api_url, None)
+
+
+@pytest.fixture
+def count_records(stack: OfflineStack) -> Callable[[str], int]:
+    """How many records a table holds, to prove a rejected request wrote nothing."""
+    db = stack.client("dynamodb")
+
+    def count(output_name: str) -> int:
+        table = stack.output(output_name)
+        total = 0
+        kwargs: dict[str, Any] = {"TableName": table, "Select": "COUNT"}
+        while True:
+            page = db.scan(**kwargs)
+            total += page["Count"]
+            if "LastEvaluatedKey" not in page:
+                return total
+            kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+
+    return count
+
+
+def api_as(stack: OfflineStack, sub: str) -> Api:
+    assert stack.issuer is not None
+    return Api(stack.api_url, stack.issuer.issue(sub))
