@@ -95,8 +95,8 @@ class InProcessInvoker:
         try:
             fault = self._take_fault(spec.logical_id, payload)
             if fault is not None:
-                error = {"errorMessage": "injected fault", "errorType": fault, "requestId": context.aws_request_id}
-                return json.dumps(error), True, ""
+                injected = {"errorMessage": "injected fault", "errorType": fault, "requestId": context.aws_request_id}
+                return json.dumps(injected), True, ""
             result = handler(payload, context)
             return json.dumps(result), False, ""
         except Exception as e:  # noqa: BLE001 - reported to the caller exactly as Lambda reports it

@@ -35,9 +35,10 @@ class Api:
         all_headers = {"content-type": "application/json", **(headers or {})}
         if self.token is not None:
             all_headers["authorization"] = f"Bearer {self.token}"
-        request = urllib.request.Request(self.base_url + path, data=data, method=method, headers=all_headers)
+        url = self.base_url + path
+        request = urllib.request.Request(url, data=data, method=method, headers=all_headers)  # noqa: S310 - local stack
         try:
-            with urllib.request.urlopen(request, timeout=30) as reply:  # noqa: S310 - the local stack
+            with urllib.request.urlopen(request, timeout=30) as reply:  # noqa: S310 - local stack
                 return Reply(reply.status, dict(reply.headers.items()), _json(reply.read()))
         except urllib.error.HTTPError as e:
             return Reply(e.code, dict(e.headers.items()), _json(e.read()))

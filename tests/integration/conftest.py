@@ -72,7 +72,7 @@ def count_records(stack: OfflineStack) -> Callable[[str], int]:
         kwargs: dict[str, Any] = {"TableName": table, "Select": "COUNT"}
         while True:
             page = db.scan(**kwargs)
-            total += page["Count"]
+            total += int(page["Count"])
             if "LastEvaluatedKey" not in page:
                 return total
             kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]

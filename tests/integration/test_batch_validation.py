@@ -35,7 +35,8 @@ CASES: list[tuple[str, Any, str, str]] = [
         "update of a field not allowed",
         _body(operation="content.update-metadata", params={"updates": {"price": 5}}),
         "params.updates",
-        "'price' cannot be updated; allowed: title, description, contentType, tokenGating, refundable, refundWindowDays",
+        "'price' cannot be updated; allowed: title, description, contentType, tokenGating, refundable, "
+        "refundWindowDays",
     ),
     (
         "empty updates",
