@@ -18,9 +18,10 @@ class Reply:
 
 
 class Api:
-    def __init__(self, base_url: str, token: str | None) -> None:
+    def __init__(self, base_url: str, token: str | None, owner: str | None = None) -> None:
         self.base_url = base_url
         self.token = token
+        self.owner = owner
 
     def request(
         self,

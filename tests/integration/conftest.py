@@ -82,4 +82,4 @@ def count_records(stack: OfflineStack) -> Callable[[str], int]:
 
 def api_as(stack: OfflineStack, sub: str) -> Api:
     assert stack.issuer is not None
-    return Api(stack.api_url, stack.issuer.issue(sub))
+    return Api(stack.api_url, stack.issuer.issue(sub), owner=sub)

@@ -1,0 +1,86 @@
+"""template.yaml and the ASL agree, and the offline stack reads the template as CloudFormation would."""
+
+import json
+import re
+from typing import Any
+
+import pytest
+
+from local.template import Context, TemplateError, load_template, parameter_values, resolve, with_globals
+from tests.conftest import ROOT
+
+TEMPLATE = load_template(ROOT / "template.yaml")
+ASL_PATH = ROOT / "statemachine" / "batch.asl.json"
+
+
+def _context(**parameters: str) -> Context:
+    ctx = Context("eu-west-1", "111122223333", "stack", parameters)
+    ctx.ref_resource = lambda name: f"physical-{name}"
+    ctx.get_att = lambda name, attr: f"{name}-{attr}"
+    return ctx
+
+
+def test_every_asl_placeholder_has_a_substitution_and_the_asl_holds_no_literal_arn() -> None:
+    machine = TEMPLATE["Resources"]["BatchStateMachine"]["Properties"]
+    text = ASL_PATH.read_text()
+    placeholders = set(re.findall(r"\$\{(\w+)\}", text))
+    assert placeholders == set(machine["DefinitionSubstitutions"])
+    assert not re.search(r"arn:aws:(lambda|dynamodb):", text)
+    json.loads(text)
+
+
+def test_map_iterates_indices_with_concurrency_from_the_request() -> None:
+    states = json.loads(ASL_PATH.read_text())["States"]
+    assert states["ProcessItems"]["MaxConcurrencyPath"] == "$.maxConcurrency"
+    assert states["ProcessItems"]["ResultPath"] is None  # item results stay in DynamoDB, not in the state
+    assert "States.ArrayRange" in states["ListIndices"]["Parameters"]["indices.$"]
+
+
+def test_every_route_of_the_api_function_is_an_http_api_event() -> None:
+    events = TEMPLATE["Resources"]["ApiFunction"]["Properties"]["Events"].values()
+    routes = {(e["Properties"]["Method"], e["Properties"]["Path"]) for e in events}
+    assert routes == {
+        ("POST", "/content"),
+        ("GET", "/content/{contentId}"),
+        ("POST", "/batches"),
+        ("GET", "/batches/{batchId}"),
+        ("GET", "/batches/{batchId}/items"),
+    }
+    assert all(e["Type"] == "HttpApi" for e in events)
+
+
+def test_intrinsics_resolve_like_cloudformation() -> None:
+    ctx = _context(Stage="dev")
+    value: dict[str, Any] = {
+        "a": {"Fn::Sub": "${AWS::StackName}-${Stage}-${Table.Arn}-${Table}-${!Literal}"},
+        "b": {"Fn::Join": ["/", ["x", {"Ref": "Stage"}]]},
+        "c": [{"Ref": "AWS::NoValue"}, {"Fn::GetAtt": ["Fn", "Arn"]}],
+        "d": {"Fn::Sub": ["${X}-${AWS::Region}", {"X": {"Ref": "Stage"}}]},
+    }
+    assert resolve(value, ctx) == {
+        "a": "stack-dev-Table-Arn-physical-Table-${Literal}",
+        "b": "x/dev",
+        "c": ["Fn-Arn"],
+        "d": "dev-eu-west-1",
+    }
+
+
+def test_an_unsupported_intrinsic_fails_loudly() -> None:
+    with pytest.raises(TemplateError, match="Fn::ImportValue"):
+        resolve({"Fn::ImportValue": "x"}, _context())
+
+
+def test_globals_merge_maps_concatenate_lists_and_override_scalars() -> None:
+    merged = with_globals(
+        {"Timeout": 5, "Layers": ["b"], "Environment": {"Variables": {"B": "2", "A": "x"}}},
+        {"Timeout": 30, "Layers": ["a"], "Environment": {"Variables": {"A": "1"}}},
+    )
+    assert merged == {"Timeout": 5, "Layers": ["a", "b"], "Environment": {"Variables": {"A": "x", "B": "2"}}}
+
+
+def test_parameters_take_defaults_and_reject_unknown_overrides() -> None:
+    values = parameter_values(TEMPLATE, {"ContractTimeoutSeconds": "2"})
+    assert values["ContractTimeoutSeconds"] == "2"
+    assert values["Stage"] == "dev"
+    with pytest.raises(TemplateError, match="Nope"):
+        parameter_values(TEMPLATE, {"Nope": "1"})
