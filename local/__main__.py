@@ -51,6 +51,10 @@ Try:
   curl -s -X POST {api}/content -H "Authorization: Bearer $TOKEN" -H 'content-type: application/json' \\
        -d '{{"title": "My first item", "contentType": "article", "price": 100}}'
 
+Inspect executions with the AWS CLI (.venv/bin/aws; any credentials work locally):
+  export AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing AWS_DEFAULT_REGION={stack.config.region}
+  aws --endpoint-url {aws} stepfunctions list-executions --state-machine-arn {stack.output("StateMachineArn")}
+
 Ctrl-C stops the stack (everything lives in memory).
 """,
         flush=True,
