@@ -21,8 +21,10 @@ def main(items: int) -> None:
     ids = api.create_contents(items)
     create_ms = (time.perf_counter() - started) * 1000 / items
     print(f"{items} items; POST /content: {create_ms:.1f} ms per item\n")
-    print(f"{'concurrency':>11} {'submit ms':>9} {'batch s':>8} {'items/s':>8} {'speed-up':>8} "
-          f"{'item ms':>8} {'events/item':>11} {'peak':>5}")
+    print(
+        f"{'concurrency':>11} {'submit ms':>9} {'batch s':>8} {'items/s':>8} {'speed-up':>8} "
+        f"{'item ms':>8} {'events/item':>11} {'peak':>5}"
+    )
     baseline = None
     for concurrency in (1, 5, 10, 40):
         stack.invoker.reset_stats()
