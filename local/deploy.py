@@ -51,11 +51,20 @@ class JwtAuthorizer:
     audience: list[str]
 
 
+@dataclass(frozen=True)
+class EventRule:
+    """An EventBridgeRule event of a function: EventBridge invokes `function` with events matching `pattern`."""
+
+    function: str  # logical id
+    pattern: dict[str, Any]
+
+
 @dataclass
 class Deployment:
     root: Path
     functions: dict[str, FunctionSpec] = field(default_factory=dict)
     routes: list[Route] = field(default_factory=list)
+    rules: list[EventRule] = field(default_factory=list)
     authorizer: JwtAuthorizer | None = None
     outputs: dict[str, str] = field(default_factory=dict)
     physical: dict[str, str] = field(default_factory=dict)
@@ -98,6 +107,10 @@ class Deployer:
         for name in self._resources:
             if self._enabled(self._resources[name]):
                 self._deploy(name)
+        # A function's events may refer to resources that refer to the function (a rule on the state
+        # machine that invokes it): as in CloudFormation, they are wired once everything exists.
+        for name in self.deployment.functions:
+            self._function_events(name)
         self.deployment.physical = {name: d.ref for name, d in self._deployed.items()}
         for name, output in self._template.get("Outputs", {}).items():
             if self._enabled(output):
@@ -170,7 +183,8 @@ class Deployer:
         return _Deployed(self._arn("lambda", f"layer:{self._physical_name(name)}:1"), {"Path": str(path)})
 
     def _function(self, name: str, raw: Mapping[str, Any]) -> _Deployed:
-        props = resolve(with_globals(raw, self._globals.get("Function", {})), self._ctx)
+        own = {key: value for key, value in raw.items() if key != "Events"}
+        props = resolve(with_globals(own, self._globals.get("Function", {})), self._ctx)
         fn_name = props.get("FunctionName") or self._physical_name(name)
         env = {k: str(v) for k, v in props.get("Environment", {}).get("Variables", {}).items()}
         layer_dirs = [Path(self._layer_path(arn)) for arn in props.get("Layers", [])]
@@ -200,10 +214,17 @@ class Deployer:
             memory_mb=int(props.get("MemorySize", 128)),
         )
         self.deployment.functions[name] = spec
-        for event in props.get("Events", {}).values():
+        return _Deployed(fn_name, {"Arn": spec.arn})
+
+    def _function_events(self, name: str) -> None:
+        events = resolve(self._resources[name]["Properties"].get("Events", {}), self._ctx)
+        for event in events.values():
             if event["Type"] == "HttpApi":
                 self._route(name, event["Properties"])
-        return _Deployed(fn_name, {"Arn": spec.arn})
+            elif event["Type"] == "EventBridgeRule":
+                self.deployment.rules.append(EventRule(name, event["Properties"]["Pattern"]))
+            else:
+                raise TemplateError(f"{name}: the offline stack cannot wire events of type {event['Type']}")
 
     def _layer_path(self, arn: str) -> str:
         for deployed in self._deployed.values():

@@ -10,9 +10,11 @@ from typing import Any
 
 import boto3
 from moto.core.config import default_user_config
+from moto.events.utils import EventMessageType
 from moto.server import ThreadedMotoServer
 
 from local.deploy import Deployer, Deployment
+from local.execution_events import ExecutionEvents
 from local.gateway import LOCAL_PREFIX, LocalGateway
 from local.invoker import InProcessInvoker
 from local.issuer import LocalIssuer
@@ -39,6 +41,7 @@ class OfflineStack:
         self.deployment: Deployment | None = None
         self._moto: ThreadedMotoServer | None = None
         self._gateway: LocalGateway | None = None
+        self._events: ExecutionEvents | None = None
         self.issuer: LocalIssuer | None = None
 
     @property
@@ -81,12 +84,20 @@ class OfflineStack:
         for spec in self.deployment.functions.values():
             self.invoker.register(spec)
         self.invoker.install()
+        self._events = ExecutionEvents(self.deployment.rules, self._invoke_async)
+        self._events.install()
         self._gateway.serve(self.deployment)
         return self
+
+    def _invoke_async(self, function: str, event: EventMessageType) -> None:
+        assert self.deployment is not None
+        self.invoker.invoke(self.deployment.functions[function].name, event)
 
     def stop(self) -> None:
         if self._gateway:
             self._gateway.stop()
+        if self._events:
+            self._events.uninstall()
         self.invoker.uninstall()
         if self._moto:
             self._moto.stop()

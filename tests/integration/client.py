@@ -4,8 +4,11 @@ import json
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
+
+Batch = dict[str, Any]
 
 FINAL = ("completed", "failed", "cancelled")
 
@@ -68,14 +71,19 @@ class Api:
         batch: dict[str, Any] = reply.body
         return batch
 
-    def wait_final(self, batch_id: str, timeout: float = 90) -> dict[str, Any]:
+    def wait_for(
+        self, batch_id: str, condition: Callable[[dict[str, Any]], bool], timeout: float = 90
+    ) -> dict[str, Any]:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             batch = self.batch(batch_id)
-            if batch["status"] in FINAL:
+            if condition(batch):
                 return batch
             time.sleep(0.1)
-        raise AssertionError(f"batch {batch_id} not final after {timeout}s: {self.batch(batch_id)}")
+        raise AssertionError(f"batch {batch_id}: condition not met after {timeout}s: {self.batch(batch_id)}")
+
+    def wait_final(self, batch_id: str, timeout: float = 90) -> Batch:
+        return self.wait_for(batch_id, lambda batch: batch["status"] in FINAL, timeout)
 
     def items(self, batch_id: str, **query: Any) -> list[dict[str, Any]]:
         """Every item of a batch, following nextToken."""

@@ -7,6 +7,7 @@ from typing import Any
 
 from local.stack import OfflineStack
 from tests.integration.client import Api
+from tests.integration.contract_server import Behaviour, ContractServer
 
 PRICE = "content.update-price"
 
@@ -92,3 +93,31 @@ def test_a_batch_whose_execution_cannot_start_ends_failed_with_a_503(user: Api, 
         ExpressionAttributeValues={":owner": {"S": f"OWNER#{user.owner}"}},
     )["Items"]
     assert [(r["status"]["S"], r["error"]["M"]["code"]["S"]) for r in records] == [("failed", "start_failed")]
+
+
+def test_an_execution_stopped_from_outside_still_ends_its_batch_failed_with_every_item_accounted_for(
+    user: Api, stack: OfflineStack, contract: ContractServer
+) -> None:
+    ids = user.create_contents(30)
+    for content_id in ids:
+        contract.behave(content_id, Behaviour(delay_seconds=0.1))
+    batch_id = user.submit(PRICE, ids, {"newPrice": 9}, maxConcurrency=1)["batchId"]
+    user.wait_for(batch_id, lambda b: b["processedItems"] >= 2)
+
+    # StopExecution, like States.Runtime, a timeout or the history limit, skips every Catch on AWS:
+    # the EventBridge rule on the execution's status change is what gives the aggregator the last word.
+    sfn = stack.client("stepfunctions")
+    execution_arn = user.batch(batch_id)["executionArn"]
+    sfn.stop_execution(executionArn=execution_arn)
+
+    batch = user.wait_final(batch_id)
+    assert batch["status"] == "failed"
+    assert batch["error"]["code"] == "system_error"
+    assert batch["skippedItems"] > 0
+    assert batch["processedItems"] + batch["skippedItems"] == batch["totalItems"] == 30
+    assert batch["succeededItems"] == len(user.items(batch_id, status="succeeded"))
+    # moto ends a stopped execution FAILED (a States.Runtime error in the Map) rather than ABORTED:
+    # either way it skipped every Catch, and the batch's error comes from the status-change event.
+    execution = sfn.describe_execution(executionArn=execution_arn)
+    assert execution["status"] in {"FAILED", "ABORTED"}
+    assert execution.get("error", execution["status"]) in batch["error"]["message"]

@@ -27,7 +27,7 @@ API_EVENTS = {
 
 
 def test_every_sample_event_is_exercised() -> None:
-    task_events = {"process_item.json", "record_item_failure.json", "finalize_batch.json"}
+    task_events = {"process_item.json", "record_item_failure.json", "finalize_batch.json", "execution_ended.json"}
     assert {p.name for p in EVENTS.glob("*.json")} == set(API_EVENTS) | task_events
 
 
@@ -64,6 +64,7 @@ def test_submit_sample_event_starts_a_batch_that_finishes(stack: OfflineStack) -
         ("ProcessItemFunction", "process_item.json"),
         ("RecordItemFailureFunction", "record_item_failure.json"),
         ("FinalizeBatchFunction", "finalize_batch.json"),
+        ("FinalizeBatchFunction", "execution_ended.json"),
     ],
 )
 def test_task_sample_event_reaches_the_domain(stack: OfflineStack, function: str, name: str) -> None:

@@ -29,6 +29,9 @@ def test_metadata_rejects_null_values_and_unknown_fields_naming_them() -> None:
     )
     message = _problems("content.update-metadata", {"updates": {"owner": "x", "price": 1}}, ["a"])["params.updates"]
     assert message.startswith("field(s) 'owner', 'price' cannot be updated; allowed: title,")
+    # Field names are camelCase on the wire; the Python spelling is just another unknown field.
+    message = _problems("content.update-metadata", {"updates": {"content_type": "video"}}, ["a"])["params.updates"]
+    assert message.startswith("field(s) 'content_type' cannot be updated; allowed: title,")
 
 
 def test_valid_request_keeps_params_in_camel_case_and_only_what_was_given() -> None:

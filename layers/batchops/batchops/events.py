@@ -1,4 +1,6 @@
-"""The events the state machine sends to the task functions."""
+"""The events the task functions receive: from the state machine, and from EventBridge."""
+
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -26,3 +28,27 @@ class ItemFailureEvent(ItemEvent):
 class FinalizeEvent(TaskEvent):
     batch_id: str = Field(alias="batchId")
     failure: WorkflowError | None = None
+
+
+class ExecutionStatus(TaskEvent):
+    name: str
+    status: str
+    error: str | None = None
+    cause: str | None = None
+
+
+class ExecutionEndedEvent(TaskEvent):
+    """EventBridge's "Step Functions Execution Status Change" for an execution that did not succeed.
+
+    Real Step Functions ends some executions past every Catch (States.Runtime, the history limit, a
+    timeout, StopExecution); this event is how the aggregator still gets the last word on the batch.
+    """
+
+    source: Literal["aws.states"]
+    detail: ExecutionStatus
+
+    def to_finalize(self) -> FinalizeEvent:
+        error = self.detail.error or f"execution {self.detail.status}"
+        failure = WorkflowError(error=error, cause=self.detail.cause)
+        # The execution's name is the batchId.
+        return FinalizeEvent(batch_id=self.detail.name, failure=failure)

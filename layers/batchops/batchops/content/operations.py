@@ -42,7 +42,7 @@ class RemoveParams(CamelModel):
 
 class MetadataUpdates(CamelModel):
     # Unknown keys are collected rather than forbidden, so the error can list the allowed ones.
-    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, extra="allow")
+    model_config = ConfigDict(alias_generator=to_camel, validate_by_alias=True, validate_by_name=False, extra="allow")
 
     title: Title | None = None
     description: Description | None = None
