@@ -3,17 +3,21 @@ SHELL := /bin/bash
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+# SAM CLI pins its own boto3, so it gets a venv of its own.
+SAM_VENV := .venv-sam
+SAM_STAMP := $(SAM_VENV)/.installed
 
 # The Lambda runtime is Python 3.12: prefer a 3.12 interpreter (PATH, then pyenv), else python3.
 PYTHON ?= $(shell for c in python3.12 $$HOME/.pyenv/versions/3.12*/bin/python3.12 /usr/bin/python3.12 python3; do \
 	if command -v $$c >/dev/null 2>&1 && $$c -c 'import sys; sys.exit(sys.version_info < (3, 12))' 2>/dev/null; then echo $$c; break; fi; done)
 
-.PHONY: help venv run test lint typecheck cfn-lint pytest unit integration bench clean
+.PHONY: help venv run test lint typecheck cfn-lint pytest unit integration bench sam-venv sam-image sam-test clean
 
 help:
 	@echo "make run    - the local stack: HTTP API on 127.0.0.1:$${API_PORT:-3000}, AWS endpoint on 127.0.0.1:$${AWS_PORT:-5000}"
 	@echo "make test   - ruff, mypy, cfn-lint and the whole pytest suite (what CI runs)"
 	@echo "make bench  - throughput and overhead figures of the offline stack"
+	@echo "make sam-test - sam validate, sam build, sam local invoke of every event, sam local start-api (needs root for docker)"
 
 $(STAMP): requirements-dev.txt layers/batchops/requirements.txt
 	@test -n "$(PYTHON)" || { echo "Python 3.12 or newer is required (the Lambda runtime is python3.12)"; exit 1; }
@@ -23,6 +27,25 @@ $(STAMP): requirements-dev.txt layers/batchops/requirements.txt
 	touch $@
 
 venv: $(STAMP)
+
+$(SAM_STAMP): requirements-sam.txt
+	@test -n "$(PYTHON)" || { echo "Python 3.12 or newer is required (the Lambda runtime is python3.12)"; exit 1; }
+	$(PYTHON) -m venv $(SAM_VENV)
+	$(SAM_VENV)/bin/pip install --quiet --upgrade pip
+	$(SAM_VENV)/bin/pip install --quiet -r requirements-sam.txt
+	touch $@
+
+sam-venv: $(SAM_STAMP)
+
+# A Docker engine and the Lambda python3.12 base image, built offline when it cannot be pulled.
+sam-image:
+	local/sam/install_docker.sh start
+	local/sam/build_base_image.sh
+
+# `sam build` needs a python3.12 on PATH: the SAM venv's. Stops the Docker engine only if it started it.
+sam-test: $(STAMP) $(SAM_STAMP) sam-image
+	status=0; PATH="$(CURDIR)/$(SAM_VENV)/bin:$$PATH" SAM_CLI_TELEMETRY=0 $(BIN)/pytest tests/sam || status=$$?; \
+	local/sam/install_docker.sh stop; exit $$status
 
 run: $(STAMP)
 	$(BIN)/python -m local
@@ -55,4 +78,4 @@ bench: $(STAMP)
 	$(BIN)/python -m bench.throughput
 
 clean:
-	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache .aws-sam
+	rm -rf $(VENV) $(SAM_VENV) .mypy_cache .ruff_cache .pytest_cache .aws-sam

@@ -5,8 +5,10 @@ import os
 import signal
 import sys
 import threading
+from pathlib import Path
 
-from local.stack import OfflineStack, StackConfig
+from local.sam_local import write_sam_local_config
+from local.stack import ROOT, OfflineStack, StackConfig
 
 
 def _parameters() -> dict[str, str]:
@@ -34,6 +36,14 @@ def main() -> int:
     assert stack.issuer is not None
     token = stack.issuer.issue("demo-user")
     api, aws = stack.api_url, stack.aws_endpoint
+    sam = write_sam_local_config(stack, Path(os.path.relpath(ROOT / ".aws-sam" / "local")))
+    sam_options = " ".join(sam.options())
+    if config.host in ("127.0.0.1", "localhost"):
+        sam_hint = "For sam local, restart with BIND_HOST=0.0.0.0 so that containers can reach this stack."
+    else:
+        sam_hint = f"""sam local against this stack (after `sam build`; see the README):
+  sam local invoke {sam_options} -e events/api_create_content.json ApiFunction
+  sam local start-api {sam_options} -p 3001"""
     print(
         f"""
 batchops local stack is up (template.yaml deployed into an embedded moto).
@@ -54,6 +64,8 @@ Try:
 Inspect executions with the AWS CLI (.venv/bin/aws; any credentials work locally):
   export AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing AWS_DEFAULT_REGION={stack.config.region}
   aws --endpoint-url {aws} stepfunctions list-executions --state-machine-arn {stack.output("StateMachineArn")}
+
+{sam_hint}
 
 Ctrl-C stops the stack (everything lives in memory).
 """,

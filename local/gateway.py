@@ -189,7 +189,7 @@ class LocalGateway:
         return int(payload["statusCode"]), headers, data
 
     def _local(self, method: str, path: str, body: bytes) -> tuple[int, dict[str, str], bytes]:
-        """Routes of the local stack only, never in template.yaml: the token issuer."""
+        """Routes of the local stack only, never in template.yaml: the token issuer and its introspection."""
         if method == "POST" and path == f"{LOCAL_PREFIX}/token":
             try:
                 request = json.loads(body or b"{}")
@@ -203,6 +203,11 @@ class LocalGateway:
             return _json(HTTPStatus.OK, {"token": self._issuer.issue(sub, groups), "expiresIn": 3600})
         if method == "GET" and path == f"{LOCAL_PREFIX}/.well-known/jwks.json":
             return _json(HTTPStatus.OK, self._issuer.jwks())
+        if method == "POST" and path == f"{LOCAL_PREFIX}/introspect":
+            # RFC 7662, for `sam local start-api` (no JWT authorizer there): the same checks as ours.
+            token = dict(parse_qsl(body.decode(errors="replace"))).get("token", "")
+            claims = self._authorize(f"Bearer {token}")
+            return _json(HTTPStatus.OK, {"active": True, **claims} if claims else {"active": False})
         return _json(HTTPStatus.NOT_FOUND, {"message": "Not Found"})
 
     def _handler_class(self) -> type[BaseHTTPRequestHandler]:

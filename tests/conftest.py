@@ -1,4 +1,4 @@
-"""Fixtures shared by unit and integration tests."""
+"""Fixtures shared by every test suite: the sample events of events/ and what each one answers."""
 
 import json
 from pathlib import Path
@@ -7,8 +7,36 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 EVENTS = ROOT / "events"
 
+# The function each sample event is for, and its answer in a stack where the sample's ids do not exist:
+# an HTTP status from the API, or the domain error a task function raises (the sample batch is unknown).
+SAMPLE_EVENTS: dict[str, tuple[str, int | str]] = {
+    "api_create_content.json": ("ApiFunction", 201),
+    "api_get_content.json": ("ApiFunction", 404),
+    "api_submit_batch.json": ("ApiFunction", 202),
+    "api_get_batch.json": ("ApiFunction", 404),
+    "api_list_batch_items.json": ("ApiFunction", 404),
+    "process_item.json": ("ProcessItemFunction", "BatchNotFoundError"),
+    "record_item_failure.json": ("RecordItemFailureFunction", "BatchNotFoundError"),
+    "finalize_batch.json": ("FinalizeBatchFunction", "BatchNotFoundError"),
+    "execution_ended.json": ("FinalizeBatchFunction", "BatchNotFoundError"),
+}
+
 
 def load_event(name: str) -> dict[str, Any]:
     """A sample event from events/, the same files `sam local invoke -e` uses."""
     event: dict[str, Any] = json.loads((EVENTS / name).read_text())
     return event
+
+
+def assert_sample_reply(name: str, reply: Any) -> None:
+    """The reply of a function to a sample event is the one SAMPLE_EVENTS expects."""
+    expected = SAMPLE_EVENTS[name][1]
+    assert isinstance(reply, dict), reply
+    if isinstance(expected, str):
+        assert reply.get("errorType") == expected, reply
+        return
+    assert reply["statusCode"] == expected, reply
+    assert reply["headers"]["Content-Type"] == "application/json"
+    body = json.loads(reply["body"])
+    # Error replies carry {"error": {"code", ...}}; a batch's own "error" is null while all is well.
+    assert isinstance(body.get("error"), dict) == (expected >= 400)

@@ -15,7 +15,9 @@ from batchops.adapters.dynamo_batches import DynamoBatchRepository
 from batchops.adapters.dynamo_content import DynamoContentRepository
 from batchops.adapters.stepfunctions import StepFunctionsStarter
 from batchops.adapters.system import SystemClock, UuidGenerator
+from batchops.adapters.token_introspection import HttpTokenIntrospector
 from batchops.api.errors import error_response, request_problems
+from batchops.api.identity import caller_subject
 from batchops.api.schemas import (
     BatchOut,
     BatchRequest,
@@ -52,6 +54,9 @@ batches = BatchService(
     ids=_ids,
 )
 contents = ContentService(DynamoContentRepository(os.environ["CONTENT_TABLE"]), _clock, _ids)
+# Set only under `sam local` (template parameter LocalTokenIntrospectionUrl), which skips JWT authorizers.
+_introspection_url = os.environ.get("LOCAL_TOKEN_INTROSPECTION_URL")
+introspector = HttpTokenIntrospector(_introspection_url) if _introspection_url else None
 
 
 class UnauthenticatedError(Exception):
@@ -59,11 +64,11 @@ class UnauthenticatedError(Exception):
 
 
 def _owner() -> str:
-    claims = app.current_event.request_context.authorizer.jwt_claim or {}
-    sub = claims.get("sub")
-    if not sub:
+    event = app.current_event
+    sub = caller_subject(event.request_context.authorizer.jwt_claim, event.headers.get("authorization"), introspector)
+    if sub is None:
         raise UnauthenticatedError()
-    return str(sub)
+    return sub
 
 
 def _json[ModelT: BaseModel](status: int, model: ModelT, headers: dict[str, str] | None = None) -> Response[ModelT]:

@@ -2,6 +2,7 @@
 
 from collections.abc import Callable
 
+from batchops.adapters.token_introspection import HttpTokenIntrospector
 from local.issuer import LocalIssuer
 from local.stack import LOCAL_AUDIENCE, OfflineStack
 from tests.integration.client import Api
@@ -30,6 +31,18 @@ def test_tokens_that_are_forged_expired_or_for_another_audience_are_rejected(sta
     for name, token in tokens.items():
         reply = Api(stack.api_url, token).request("GET", "/content/anything")
         assert reply.status == 401, name
+
+
+def test_introspection_vouches_only_for_tokens_the_authorizer_would_accept(stack: OfflineStack) -> None:
+    # What the API function asks under `sam local start-api`, which has no JWT authorizer.
+    assert stack.issuer is not None
+    introspector = HttpTokenIntrospector(f"{stack.api_url}/_local/introspect")
+    claims = introspector.claims(stack.issuer.issue("alice"))
+    assert claims is not None and claims["sub"] == "alice"
+    forged = LocalIssuer(stack.issuer.issuer, LOCAL_AUDIENCE).issue("mallory")
+    assert introspector.claims(forged) is None
+    assert introspector.claims(stack.issuer.issue("alice", ttl_seconds=-60)) is None
+    assert HttpTokenIntrospector("http://127.0.0.1:9/_local/introspect", timeout_seconds=1).claims("x") is None
 
 
 def test_created_content_comes_back_to_its_owner_with_defaults(user: Api) -> None:

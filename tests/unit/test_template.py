@@ -6,7 +6,15 @@ from typing import Any
 
 import pytest
 
-from local.template import Context, TemplateError, load_template, parameter_values, resolve, with_globals
+from local.template import (
+    Context,
+    TemplateError,
+    evaluate_conditions,
+    load_template,
+    parameter_values,
+    resolve,
+    with_globals,
+)
 from tests.conftest import ROOT
 
 TEMPLATE = load_template(ROOT / "template.yaml")
@@ -84,3 +92,22 @@ def test_parameters_take_defaults_and_reject_unknown_overrides() -> None:
     assert values["Stage"] == "dev"
     with pytest.raises(TemplateError, match="Nope"):
         parameter_values(TEMPLATE, {"Nope": "1"})
+
+
+def _api_environment(**parameters: str) -> dict[str, str]:
+    ctx = _context(**parameter_values(TEMPLATE, parameters))
+    evaluate_conditions(TEMPLATE, ctx)
+    props = with_globals(TEMPLATE["Resources"]["ApiFunction"]["Properties"], TEMPLATE["Globals"]["Function"])
+    variables: dict[str, str] = resolve(props["Environment"]["Variables"], ctx)
+    return variables
+
+
+def test_deployed_functions_get_no_sam_local_variables_unless_the_local_parameters_are_set() -> None:
+    local_only = {"AWS_ENDPOINT_URL", "LOCAL_TOKEN_INTROSPECTION_URL"}
+    assert not local_only & set(_api_environment())
+    pointed = _api_environment(
+        LocalAwsEndpointUrl="http://host.docker.internal:5000",
+        LocalTokenIntrospectionUrl="http://host.docker.internal:3000/_local/introspect",
+    )
+    assert pointed["AWS_ENDPOINT_URL"] == "http://host.docker.internal:5000"
+    assert pointed["LOCAL_TOKEN_INTROSPECTION_URL"].endswith("/_local/introspect")
