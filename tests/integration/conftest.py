@@ -8,9 +8,10 @@ import pytest
 
 from local.stack import OfflineStack, StackConfig
 from tests.integration.client import Api
-from tests.integration.contract_server import ContractServer
+from tests.integration.contract_server import Behaviour, ContractServer
 
 CONTRACT_TIMEOUT_SECONDS = 1
+SlowContents = Callable[[int, float], list[str]]
 
 
 @pytest.fixture(scope="session")
@@ -78,6 +79,20 @@ def count_records(stack: OfflineStack) -> Callable[[str], int]:
             kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
 
     return count
+
+
+@pytest.fixture
+def slow_contents(user: Api, contract: ContractServer) -> SlowContents:
+    """`count` new contents of the test's user whose contract calls each take `seconds`: items that run
+    long enough to watch a batch in flight."""
+
+    def create(count: int, seconds: float) -> list[str]:
+        ids = user.create_contents(count)
+        for content_id in ids:
+            contract.behave(content_id, Behaviour(delay_seconds=seconds))
+        return ids
+
+    return create
 
 
 def api_as(stack: OfflineStack, sub: str) -> Api:

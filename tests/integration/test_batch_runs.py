@@ -6,7 +6,7 @@ from datetime import datetime
 
 from local.stack import OfflineStack
 from tests.integration.client import Api
-from tests.integration.conftest import CONTRACT_TIMEOUT_SECONDS
+from tests.integration.conftest import CONTRACT_TIMEOUT_SECONDS, SlowContents
 from tests.integration.contract_server import Behaviour, ContractServer
 
 PRICE, REMOVE, METADATA = "content.update-price", "content.remove", "content.update-metadata"
@@ -168,10 +168,8 @@ def test_item_failures_with_continue_on_error_leave_the_batch_completed(user: Ap
     _assert_counts_add_up(batch)
 
 
-def test_progress_moves_while_the_batch_runs(user: Api, contract: ContractServer) -> None:
-    ids = user.create_contents(12)
-    for content_id in ids:
-        contract.behave(content_id, Behaviour(delay_seconds=0.15))
+def test_progress_moves_while_the_batch_runs(user: Api, slow_contents: SlowContents) -> None:
+    ids = slow_contents(12, 0.15)
     batch_id = user.submit(PRICE, ids, {"newPrice": 5}, maxConcurrency=2)["batchId"]
 
     seen = set()
@@ -188,11 +186,9 @@ def test_progress_moves_while_the_batch_runs(user: Api, contract: ContractServer
 
 
 def test_map_concurrency_never_exceeds_max_concurrency_while_items_run_in_parallel(
-    user: Api, stack: OfflineStack, contract: ContractServer
+    user: Api, stack: OfflineStack, slow_contents: SlowContents
 ) -> None:
-    ids = user.create_contents(16)
-    for content_id in ids:
-        contract.behave(content_id, Behaviour(delay_seconds=0.2))
+    ids = slow_contents(16, 0.2)
     stack.invoker.reset_stats()
 
     user.wait_final(user.submit(PRICE, ids, {"newPrice": 5}, maxConcurrency=4)["batchId"])

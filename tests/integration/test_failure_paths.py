@@ -7,7 +7,7 @@ from typing import Any
 
 from local.stack import OfflineStack
 from tests.integration.client import Api
-from tests.integration.contract_server import Behaviour, ContractServer
+from tests.integration.conftest import SlowContents
 
 PRICE = "content.update-price"
 
@@ -96,11 +96,9 @@ def test_a_batch_whose_execution_cannot_start_ends_failed_with_a_503(user: Api, 
 
 
 def test_an_execution_stopped_from_outside_still_ends_its_batch_failed_with_every_item_accounted_for(
-    user: Api, stack: OfflineStack, contract: ContractServer
+    user: Api, stack: OfflineStack, slow_contents: SlowContents
 ) -> None:
-    ids = user.create_contents(30)
-    for content_id in ids:
-        contract.behave(content_id, Behaviour(delay_seconds=0.1))
+    ids = slow_contents(30, 0.1)
     batch_id = user.submit(PRICE, ids, {"newPrice": 9}, maxConcurrency=1)["batchId"]
     user.wait_for(batch_id, lambda b: b["processedItems"] >= 2)
 
