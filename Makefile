@@ -28,8 +28,10 @@ $(STAMP): requirements-dev.txt layers/batchops/requirements.txt
 
 venv: $(STAMP)
 
+# Exactly 3.12: `sam build` of a python3.12 function needs a python3.12 on PATH, and this venv is it.
 $(SAM_STAMP): requirements-sam.txt
-	@test -n "$(PYTHON)" || { echo "Python 3.12 or newer is required (the Lambda runtime is python3.12)"; exit 1; }
+	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info[:2] != (3, 12))' 2>/dev/null \
+		|| { echo "sam build needs Python 3.12 exactly (found: $(PYTHON)); install it (e.g. pyenv install 3.12)"; exit 1; }
 	$(PYTHON) -m venv $(SAM_VENV)
 	$(SAM_VENV)/bin/pip install --quiet --upgrade pip
 	$(SAM_VENV)/bin/pip install --quiet -r requirements-sam.txt
@@ -42,10 +44,12 @@ sam-image:
 	local/sam/install_docker.sh start
 	local/sam/build_base_image.sh
 
-# `sam build` needs a python3.12 on PATH: the SAM venv's. Stops the Docker engine only if it started it.
-sam-test: $(STAMP) $(SAM_STAMP) sam-image
-	status=0; PATH="$(CURDIR)/$(SAM_VENV)/bin:$$PATH" SAM_CLI_TELEMETRY=0 $(BIN)/pytest tests/sam || status=$$?; \
-	local/sam/install_docker.sh stop; exit $$status
+# `sam build` needs a python3.12 on PATH: the SAM venv's. The Docker engine is stopped at the end, however
+# it ends, if (and only if) this target started it. Builds and container starts are slow: 15 min a test.
+sam-test: $(STAMP) $(SAM_STAMP)
+	trap 'local/sam/install_docker.sh stop' EXIT; \
+	local/sam/install_docker.sh start && local/sam/build_base_image.sh && \
+	PATH="$(CURDIR)/$(SAM_VENV)/bin:$$PATH" SAM_CLI_TELEMETRY=0 $(BIN)/pytest -o timeout=900 tests/sam
 
 run: $(STAMP)
 	$(BIN)/python -m local

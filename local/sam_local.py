@@ -18,10 +18,19 @@ CONTAINER_HOST = "host.docker.internal"
 @dataclass(frozen=True)
 class SamLocalConfig:
     env_file: Path
+    parameter_overrides: list[str]
 
     def options(self) -> list[str]:
         """The options every `sam local invoke` / `start-api` needs to use the local stack."""
-        return ["--skip-pull-image", "--env-vars", str(self.env_file), "--add-host", f"{CONTAINER_HOST}:host-gateway"]
+        return [
+            "--skip-pull-image",
+            "--env-vars",
+            str(self.env_file),
+            "--parameter-overrides",
+            " ".join(self.parameter_overrides),
+            "--add-host",
+            f"{CONTAINER_HOST}:host-gateway",
+        ]
 
 
 def write_sam_local_config(stack: OfflineStack, directory: Path) -> SamLocalConfig:
@@ -30,7 +39,8 @@ def write_sam_local_config(stack: OfflineStack, directory: Path) -> SamLocalConf
     api_port = stack.api_url.rsplit(":", 1)[1]
     # The template declares these through parameters that stay empty when deployed (so the variables do
     # not exist there). SAM CLI 1.170 does not evaluate Fn::If: it declares them "" and takes this file's
-    # values. SAM ignores the variables a function does not declare.
+    # values; the parameters are passed too, for a SAM CLI that does. SAM ignores the variables a
+    # function does not declare.
     local = {
         "AWS_ENDPOINT_URL": f"http://{CONTAINER_HOST}:{aws_port}",
         "LOCAL_TOKEN_INTROSPECTION_URL": f"http://{CONTAINER_HOST}:{api_port}/_local/introspect",
@@ -39,4 +49,8 @@ def write_sam_local_config(stack: OfflineStack, directory: Path) -> SamLocalConf
     directory.mkdir(parents=True, exist_ok=True)
     env_file = directory / "env.json"
     env_file.write_text(json.dumps(env, indent=2) + "\n")
-    return SamLocalConfig(env_file)
+    parameters = {
+        "LocalAwsEndpointUrl": "AWS_ENDPOINT_URL",
+        "LocalTokenIntrospectionUrl": "LOCAL_TOKEN_INTROSPECTION_URL",
+    }
+    return SamLocalConfig(env_file, [f"{name}={local[variable]}" for name, variable in parameters.items()])

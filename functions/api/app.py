@@ -54,9 +54,11 @@ batches = BatchService(
     ids=_ids,
 )
 contents = ContentService(DynamoContentRepository(os.environ["CONTENT_TABLE"]), _clock, _ids)
-# Set only under `sam local` (template parameter LocalTokenIntrospectionUrl), which skips JWT authorizers.
+# Only under `sam local`, which skips JWT authorizers (and sets AWS_SAM_LOCAL in its containers); the URL
+# comes from the template parameter LocalTokenIntrospectionUrl, empty when deployed.
 _introspection_url = os.environ.get("LOCAL_TOKEN_INTROSPECTION_URL")
-introspector = HttpTokenIntrospector(_introspection_url) if _introspection_url else None
+_on_sam_local = os.environ.get("AWS_SAM_LOCAL") == "true"
+introspector = HttpTokenIntrospector(_introspection_url) if _introspection_url and _on_sam_local else None
 
 
 class UnauthenticatedError(Exception):

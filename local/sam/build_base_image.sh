@@ -21,22 +21,27 @@
 #   DEBIAN_MIRROR     apt mirror for debootstrap        (default: the first Debian URI in /etc/apt/sources.list*)
 #   DEBIAN_SUITE      Debian suite                      (default: the host's VERSION_CODENAME)
 #   WORK_DIR          scratch directory, removed at the end (default /tmp/batchops-lambda-image)
+#   DEB_PACKAGES      Debian packages of the libraries CPython needs (default: bookworm's names)
+#   STEP_TIMEOUT      seconds each slow step may take    (default 900)
 set -euo pipefail
 # dockerd, debootstrap and chroot live in sbin, which a non-login shell may lack.
 export PATH="$PATH:/usr/local/sbin:/usr/sbin:/sbin"
 
-# Pins: the Lambda runtime interface client, and the boto3 that the functions find at run time (the one
-# requirements-dev.txt pins, so tests and containers agree; the layer does not ship boto3).
+# Pins: the Lambda runtime interface client, and the runtime's own boto3, as the official image has one
+# (the layer ships the boto3 our code uses and comes first on sys.path; this is the same version).
 AWSLAMBDARIC_VERSION=4.2.2
 REPO_ROOT="$(cd "$(dirname "$0")/../.." && pwd)"
-BOTO3_VERSION="$(sed -n 's/^boto3==\([0-9.]*\).*/\1/p' "$REPO_ROOT/requirements-dev.txt" 2>/dev/null | head -n1)"
-BOTO3_VERSION="${BOTO3_VERSION:-1.44.5}"
+BOTO3_VERSION="$(sed -n 's/^boto3==\([0-9.]*\).*/\1/p' "$REPO_ROOT/layers/batchops/requirements.txt" 2>/dev/null | head -n1)"
+[[ -n "$BOTO3_VERSION" ]] || { echo "build_base_image: ERROR: no boto3== pin in layers/batchops/requirements.txt" >&2; exit 1; }
 
 IMAGE="${IMAGE:-public.ecr.aws/lambda/python:3.12-x86_64}"
 WORK_DIR="${WORK_DIR:-/tmp/batchops-lambda-image}"
 ROOTFS="$WORK_DIR/rootfs"
 # Shared libraries CPython's standard extension modules link against (tkinter is left out).
-DEB_PACKAGES=ca-certificates,libssl3,libffi8,libsqlite3-0,libexpat1,libbz2-1.0,liblzma5,zlib1g,libreadline8,libncursesw6,libtinfo6,libuuid1,libnsl2,libtirpc3,libgdbm6,libcrypt1
+# The names are bookworm's (trixie renamed several, e.g. libssl3t64): another suite must set DEB_PACKAGES.
+BOOKWORM_PACKAGES=ca-certificates,libssl3,libffi8,libsqlite3-0,libexpat1,libbz2-1.0,liblzma5,zlib1g,libreadline8,libncursesw6,libtinfo6,libuuid1,libnsl2,libtirpc3,libgdbm6,libcrypt1
+# Slow steps (debootstrap, pip, docker import) each get this many seconds.
+STEP_TIMEOUT="${STEP_TIMEOUT:-900}"
 
 log() { echo "build_base_image: $*" >&2; }
 die() { echo "build_base_image: ERROR: $*" >&2; exit 1; }
@@ -55,11 +60,15 @@ fi
 [[ "$(id -u)" == 0 ]] || die "must run as root (debootstrap and chroot)"
 command -v debootstrap >/dev/null 2>&1 || die "debootstrap not found: run local/sam/install_docker.sh (or apt-get install debootstrap)"
 
+IS_CPYTHON312_X86='import sys, platform; sys.exit(not (sys.version_info[:2] == (3, 12) and sys.implementation.name == "cpython" and platform.machine() == "x86_64"))'
+if [[ -n "${PYTHON312:-}" ]] && ! "$PYTHON312" -c "$IS_CPYTHON312_X86" 2>/dev/null; then
+    die "PYTHON312=$PYTHON312 is not a CPython 3.12 for x86_64"
+fi
 find_python() {
     local c
     for c in "${PYTHON312:-}" python3.12 "$HOME"/.pyenv/versions/3.12*/bin/python3.12; do
         [[ -n "$c" ]] && command -v "$c" >/dev/null 2>&1 || continue
-        if "$c" -c 'import sys, platform; sys.exit(not (sys.version_info[:2] == (3, 12) and sys.implementation.name == "cpython" and platform.machine() == "x86_64"))' 2>/dev/null; then
+        if "$c" -c "$IS_CPYTHON312_X86" 2>/dev/null; then
             echo "$c"
             return 0
         fi
@@ -92,7 +101,12 @@ rm -rf "$WORK_DIR"
 mkdir -p "$ROOTFS"
 
 log "debootstrap $DEBIAN_SUITE (minbase) from $DEBIAN_MIRROR"
-if ! debootstrap --variant=minbase --include="$DEB_PACKAGES" "$DEBIAN_SUITE" "$ROOTFS" "$DEBIAN_MIRROR" \
+if [[ -z "${DEB_PACKAGES:-}" ]]; then
+    [[ "$DEBIAN_SUITE" == bookworm ]] \
+        || die "the package list is bookworm's; on $DEBIAN_SUITE set DEB_PACKAGES (comma-separated) to its names"
+    DEB_PACKAGES="$BOOKWORM_PACKAGES"
+fi
+if ! timeout "$STEP_TIMEOUT" debootstrap --variant=minbase --include="$DEB_PACKAGES" "$DEBIAN_SUITE" "$ROOTFS" "$DEBIAN_MIRROR" \
     >"$WORK_DIR/debootstrap.log" 2>&1; then
     tail -n 20 "$WORK_DIR/debootstrap.log" >&2
     cp "$WORK_DIR/debootstrap.log" /tmp/batchops-debootstrap.log 2>/dev/null || true
@@ -116,7 +130,7 @@ echo /var/lang/lib >"$ROOTFS/etc/ld.so.conf.d/00-var-lang.conf"
 chroot "$ROOTFS" /sbin/ldconfig
 
 log "installing awslambdaric==$AWSLAMBDARIC_VERSION boto3==$BOTO3_VERSION into /var/runtime"
-if ! "$PY" -m pip install --quiet --disable-pip-version-check --no-compile --target "$ROOTFS/var/runtime" \
+if ! timeout "$STEP_TIMEOUT" "$PY" -m pip install --quiet --disable-pip-version-check --no-compile --target "$ROOTFS/var/runtime" \
     --only-binary=:all: --platform manylinux2014_x86_64 --python-version 3.12 --implementation cp --abi cp312 \
     "awslambdaric==$AWSLAMBDARIC_VERSION" "boto3==$BOTO3_VERSION" >"$WORK_DIR/pip.log" 2>&1; then
     grep -v '^WARNING: Location' "$WORK_DIR/pip.log" | tail -n 20 >&2
@@ -204,7 +218,7 @@ rm -rf "$ROOTFS"/var/cache/apt/* "$ROOTFS"/var/lib/apt/lists/* "$ROOTFS"/usr/sha
     "$ROOTFS"/usr/share/man/* "$ROOTFS"/usr/share/info/* "$ROOTFS"/usr/share/locale/* "$ROOTFS"/var/log/*
 
 log "importing as $IMAGE"
-NEW_ID="$(tar --numeric-owner -C "$ROOTFS" -cf - . | docker import \
+NEW_ID="$(tar --numeric-owner -C "$ROOTFS" -cf - . | timeout "$STEP_TIMEOUT" docker import \
     --change 'ENV LANG=en_US.UTF-8' \
     --change 'ENV TZ=:/etc/localtime' \
     --change 'ENV PATH=/var/lang/bin:/usr/local/bin:/usr/bin/:/bin:/opt/bin' \

@@ -11,6 +11,7 @@
 #   DOCKER_STATE_DIR      where the pid file and log go            (default /tmp/batchops-docker)
 #   DOCKER_START_TIMEOUT  seconds to wait for `docker info`        (default 60)
 #   DOCKER_STOP_TIMEOUT   seconds to wait for dockerd to exit      (default 30)
+#   APT_TIMEOUT           seconds apt-get may take, each call      (default 600)
 set -euo pipefail
 # dockerd, debootstrap and chroot live in sbin, which a non-login shell may lack.
 export PATH="$PATH:/usr/local/sbin:/usr/sbin:/sbin"
@@ -20,6 +21,7 @@ PID_FILE="$STATE_DIR/dockerd.pid"
 LOG_FILE="$STATE_DIR/dockerd.log"
 START_TIMEOUT="${DOCKER_START_TIMEOUT:-60}"
 STOP_TIMEOUT="${DOCKER_STOP_TIMEOUT:-30}"
+APT_TIMEOUT="${APT_TIMEOUT:-600}"
 
 log() { echo "install_docker: $*" >&2; }
 die() { echo "install_docker: ERROR: $*" >&2; exit 1; }
@@ -47,8 +49,8 @@ install_packages() {
     command -v apt-get >/dev/null 2>&1 || die "apt-get not found: install ${missing[*]} by hand"
     log "installing ${missing[*]} with apt-get"
     export DEBIAN_FRONTEND=noninteractive
-    apt-get update -qq || die "apt-get update failed"
-    apt-get install -y -qq "${missing[@]}" >/dev/null \
+    timeout "$APT_TIMEOUT" apt-get update -qq || die "apt-get update failed (or took over ${APT_TIMEOUT}s)"
+    timeout "$APT_TIMEOUT" apt-get install -y -qq "${missing[@]}" >/dev/null \
         || die "apt-get install ${missing[*]} failed"
     command -v dockerd >/dev/null 2>&1 || die "dockerd still missing after installing docker.io"
 }
@@ -95,7 +97,7 @@ stop() {
         return 0
     fi
     log "stopping dockerd (pid $pid)"
-    kill -TERM "$pid"
+    kill -TERM "$pid" 2>/dev/null || true  # it may have exited since the check
     local waited=0
     while kill -0 "$pid" 2>/dev/null; do
         if ((waited >= STOP_TIMEOUT)); then
