@@ -38,9 +38,11 @@ def sam_command(*args: str) -> tuple[list[str], dict[str, str]]:
     return [_sam_binary(), *args], env
 
 
-def run_sam(*args: str, timeout: float = 300) -> subprocess.CompletedProcess[str]:
+def run_sam(*args: str, stdin: str | None = None, timeout: float = 300) -> subprocess.CompletedProcess[str]:
     argv, env = sam_command(*args)
-    return subprocess.run(argv, cwd=ROOT, env=env, capture_output=True, text=True, timeout=timeout, check=False)  # noqa: S603
+    return subprocess.run(  # noqa: S603 - our own command line
+        argv, cwd=ROOT, env=env, input=stdin, capture_output=True, text=True, timeout=timeout, check=False
+    )
 
 
 def last_json(output: str) -> Any:

@@ -74,3 +74,37 @@ def test_start_api_rejects_a_token_the_local_issuer_did_not_sign(start_api: str)
     status, reply = _request(f"{start_api}/batches/any", token="not-a-token")
     assert status == 401, reply
     assert reply["error"]["code"] == "unauthorized"
+
+
+def test_task_functions_in_containers_read_a_real_batch_of_the_local_stack(
+    built_template: Path, sam_local: SamLocalConfig, start_api: str, stack: OfflineStack
+) -> None:
+    # A finished batch: re-running its item or its aggregator is a no-op that reports what is stored.
+    assert stack.issuer is not None
+    token = stack.issuer.issue("sam-tasks")
+    _, content = _request(f"{start_api}/content", "POST", {"title": "t", "contentType": "a", "price": 1}, token)
+    body = {"operation": "content.remove", "items": [content["contentId"]], "params": {"reason": "gone"}}
+    _, batch = _request(f"{start_api}/batches", "POST", body, token)
+    deadline = time.monotonic() + 120
+    while batch["status"] != "completed" and time.monotonic() < deadline:
+        time.sleep(0.5)
+        _, batch = _request(f"{start_api}/batches/{batch['batchId']}", token=token)
+    assert batch["status"] == "completed", batch
+
+    for function, name, expected in [
+        ("ProcessItemFunction", "process_item.json", {"index": 0, "status": "succeeded"}),
+        ("FinalizeBatchFunction", "finalize_batch.json", {"batchId": batch["batchId"], "status": "completed"}),
+    ]:
+        event = {**json.loads((EVENTS / name).read_text()), "batchId": batch["batchId"], "index": 0}
+        result = run_sam(
+            "local",
+            "invoke",
+            function,
+            "-t",
+            str(built_template),
+            "-e",
+            "-",
+            *sam_local.options(),
+            stdin=json.dumps(event),
+        )
+        assert last_json(result.stdout) == expected, result.stderr
