@@ -19,25 +19,31 @@ from batchops.adapters.token_introspection import HttpTokenIntrospector
 from batchops.api.errors import error_response, request_problems
 from batchops.api.identity import caller_subject
 from batchops.api.schemas import (
+    BatchesPageOut,
     BatchOut,
     BatchRequest,
     ContentOut,
     ItemOut,
     ItemsPageOut,
+    decode_list_token,
     decode_token,
+    encode_list_token,
     encode_token,
 )
 from batchops.content.fields import ContentFields
 from batchops.content.service import ContentService
-from batchops.domain.batches import BatchService, Submission
+from batchops.domain.batches import BatchService, Caller, Submission
 from batchops.domain.errors import (
     BatchOpsError,
+    ConflictError,
     InvalidRequestError,
     NotFoundError,
+    RateLimitedError,
     StoreUnavailableError,
     WorkflowStartError,
+    WorkflowStopError,
 )
-from batchops.domain.models import ItemStatus
+from batchops.domain.models import Batch, BatchFilter, BatchStatus, ItemStatus
 from batchops.operations.catalog import REGISTRY
 
 logger = Logger()
@@ -52,6 +58,8 @@ batches = BatchService(
     validator=REGISTRY,
     clock=_clock,
     ids=_ids,
+    max_batches_per_hour=int(os.environ["MAX_BATCHES_PER_HOUR"]),
+    allow_loopback_callbacks=os.environ.get("ALLOW_LOOPBACK_CALLBACKS") == "true",
 )
 contents = ContentService(DynamoContentRepository(os.environ["CONTENT_TABLE"]), _clock, _ids)
 # Only under `sam local`, which skips JWT authorizers (and sets AWS_SAM_LOCAL in its containers); the URL
@@ -73,6 +81,11 @@ def _owner() -> str:
     return sub
 
 
+def _caller() -> Caller:
+    http = app.current_event.request_context.http
+    return Caller(_owner(), source_ip=http.source_ip, user_agent=http.user_agent)
+
+
 def _json[ModelT: BaseModel](status: int, model: ModelT, headers: dict[str, str] | None = None) -> Response[ModelT]:
     return Response(status_code=status, content_type=content_types.APPLICATION_JSON, body=model, headers=headers)
 
@@ -90,9 +103,38 @@ def get_content(content_id: str) -> Response[ContentOut]:
 
 @app.post("/batches")
 def submit_batch(request: Annotated[BatchRequest, Body()]) -> Response[BatchOut]:
-    submission = Submission(_owner(), request.operation, request.params, request.items, request.options.to_domain())
-    batch = batches.submit(submission)
+    options = request.options.to_domain()
+    batch = batches.submit(Submission(_caller(), request.operation, request.params, request.items, options))
     metrics.add_metric(name="BatchesSubmitted", unit="Count", value=1)
+    return _accepted(batch)
+
+
+@app.get("/batches")
+def list_batches(
+    status: Annotated[BatchStatus | None, Query()] = None,
+    operation: Annotated[str | None, Query(min_length=1, max_length=100)] = None,
+    limit: Annotated[int, Query(ge=1, le=100)] = 20,
+    next_token: Annotated[str | None, Query(alias="nextToken")] = None,
+) -> Response[BatchesPageOut]:
+    owner = _owner()
+    page = batches.list_batches(owner, BatchFilter(status, operation), limit, decode_list_token(owner, next_token))
+    out = BatchesPageOut(
+        batches=[BatchOut.of(b) for b in page.batches], next_token=encode_list_token(owner, page.cursor)
+    )
+    return _json(200, out)
+
+
+@app.post("/batches/<batch_id>/cancel")
+def cancel_batch(batch_id: str) -> Response[BatchOut]:
+    return _json(202, BatchOut.of(batches.cancel(_owner(), batch_id)))
+
+
+@app.post("/batches/<batch_id>/retry")
+def retry_batch(batch_id: str) -> Response[BatchOut]:
+    return _accepted(batches.retry(_caller(), batch_id))
+
+
+def _accepted(batch: Batch) -> Response[BatchOut]:
     return _json(202, BatchOut.of(batch), {"Location": f"/batches/{batch.batch_id}"})
 
 
@@ -133,7 +175,19 @@ def _not_found(e: NotFoundError) -> Response[Any]:
     return error_response(404, e.code, str(e))
 
 
-@app.exception_handler([WorkflowStartError, StoreUnavailableError])
+@app.exception_handler(ConflictError)
+def _conflict(e: ConflictError) -> Response[Any]:
+    return error_response(409, e.code, str(e))
+
+
+@app.exception_handler(RateLimitedError)
+def _rate_limited(e: RateLimitedError) -> Response[Any]:
+    response = error_response(429, e.code, str(e))
+    response.headers["Retry-After"] = str(e.retry_after_seconds)
+    return response
+
+
+@app.exception_handler([WorkflowStartError, WorkflowStopError, StoreUnavailableError])
 def _unavailable(e: BatchOpsError) -> Response[Any]:
     logger.exception("dependency unavailable")
     return error_response(503, e.code, "the service is temporarily unavailable; retry later")

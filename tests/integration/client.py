@@ -13,6 +13,12 @@ Batch = dict[str, Any]
 FINAL = ("completed", "failed", "cancelled")
 
 
+def assert_counts_add_up(batch: Batch) -> None:
+    """processed = succeeded + failed, and at the end total = processed + skipped + cancelled."""
+    assert batch["processedItems"] == batch["succeededItems"] + batch["failedItems"]
+    assert batch["totalItems"] == batch["processedItems"] + batch["skippedItems"] + batch["cancelledItems"]
+
+
 @dataclass(frozen=True)
 class Reply:
     status: int

@@ -11,6 +11,8 @@ from tests.integration.client import Api
 from tests.integration.contract_server import Behaviour, ContractServer
 
 CONTRACT_TIMEOUT_SECONDS = 1
+# Low, so that the limit is reached in a test; no other test creates this many batches for one user.
+MAX_BATCHES_PER_HOUR = 8
 SlowContents = Callable[[int, float], list[str]]
 
 
@@ -31,6 +33,8 @@ def stack(contract: ContractServer) -> Iterator[OfflineStack]:
             "ContractEndpointUrl": contract.url,
             "ContractTimeoutSeconds": str(CONTRACT_TIMEOUT_SECONDS),
             "LogLevel": "WARNING",
+            "MaxBatchesPerHour": str(MAX_BATCHES_PER_HOUR),
+            "AllowLoopbackCallbacks": "true",
         },
     )
     running = OfflineStack(config).start()

@@ -5,7 +5,7 @@ import time
 from datetime import datetime
 
 from local.stack import OfflineStack
-from tests.integration.client import Api
+from tests.integration.client import Api, assert_counts_add_up
 from tests.integration.conftest import CONTRACT_TIMEOUT_SECONDS, SlowContents
 from tests.integration.contract_server import Behaviour, ContractServer
 
@@ -14,11 +14,6 @@ PRICE, REMOVE, METADATA = "content.update-price", "content.remove", "content.upd
 
 def _time(value: str) -> datetime:
     return datetime.fromisoformat(value)
-
-
-def _assert_counts_add_up(batch: dict[str, object]) -> None:
-    assert batch["processedItems"] == batch["succeededItems"] + batch["failedItems"]  # type: ignore[operator]
-    assert batch["totalItems"] == batch["processedItems"] + batch["skippedItems"]  # type: ignore[operator]
 
 
 def test_price_batch_updates_every_item_syncs_downstream_and_reports_each(user: Api, contract: ContractServer) -> None:
@@ -34,7 +29,13 @@ def test_price_batch_updates_every_item_syncs_downstream_and_reports_each(user: 
     assert batch["progressPercent"] == 100.0
     assert batch["successRate"] == 100.0
     assert batch["params"] == {"newPrice": 250}
-    assert batch["options"] == {"maxConcurrency": 8, "continueOnError": True}
+    assert batch["options"] == {
+        "maxConcurrency": 8,
+        "continueOnError": True,
+        "failureThresholdPercent": None,
+        "scheduledFor": None,
+        "callbackUrl": None,
+    }
     assert batch["error"] is None
     assert _time(batch["createdAt"]) <= _time(batch["startedAt"]) <= _time(batch["completedAt"])
     assert batch["durationMs"] > 0
@@ -149,7 +150,7 @@ def test_continue_on_error_false_stops_after_the_first_failure_and_skips_the_res
     assert batch["status"] == "failed"
     assert batch["error"]["code"] == "stopped_on_error"
     assert (batch["processedItems"], batch["failedItems"], batch["skippedItems"]) == (1, 1, 6)
-    _assert_counts_add_up(batch)
+    assert_counts_add_up(batch)
     skipped = user.items(batch["batchId"], status="skipped")
     assert [i["itemId"] for i in skipped] == ids
     assert all("continueOnError is false" in i["message"] for i in skipped)
@@ -165,7 +166,7 @@ def test_item_failures_with_continue_on_error_leave_the_batch_completed(user: Ap
         2,
         0,
     )
-    _assert_counts_add_up(batch)
+    assert_counts_add_up(batch)
 
 
 def test_progress_moves_while_the_batch_runs(user: Api, slow_contents: SlowContents) -> None:

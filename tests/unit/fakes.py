@@ -6,7 +6,18 @@ from datetime import UTC, datetime, timedelta
 
 from batchops.content.models import Change, Content
 from batchops.domain.errors import ContentNotFoundError, ContentRemovedError, ContractSyncError, WorkflowStartError
-from batchops.domain.models import Batch, BatchItem, BatchStatus, Counts, ErrorInfo, ItemStatus, Page
+from batchops.domain.models import (
+    Batch,
+    BatchFilter,
+    BatchItem,
+    BatchPage,
+    BatchStatus,
+    Counts,
+    ErrorInfo,
+    ItemStatus,
+    Page,
+    StopReason,
+)
 
 
 class FakeClock:
@@ -35,12 +46,16 @@ class FakeWorkflow:
     def __init__(self, fail: bool = False) -> None:
         self.fail = fail
         self.started: list[str] = []
+        self.stopped: list[str] = []
 
     def start(self, batch: Batch) -> str:
         if self.fail:
             raise WorkflowStartError("no state machine")
         self.started.append(batch.batch_id)
         return f"arn:execution:{batch.batch_id}"
+
+    def stop(self, batch_id: str, reason: str) -> None:
+        self.stopped.append(batch_id)
 
 
 @dataclass
@@ -72,9 +87,34 @@ class InMemoryBatches:
     def all_items(self, batch_id: str) -> list[BatchItem]:
         return sorted((i for (b, _), i in self.items.items() if b == batch_id), key=lambda i: i.index)
 
-    def request_stop(self, batch_id: str, reason: str) -> None:
+    def request_stop(self, batch_id: str, reason: StopReason) -> None:
         batch = self.batches[batch_id]
         self.batches[batch_id] = replace(batch, stop_reason=batch.stop_reason or reason)
+
+    def list_batches(self, owner: str, filters: BatchFilter, limit: int, cursor: dict[str, str] | None) -> BatchPage:
+        mine = sorted((b for b in self.batches.values() if b.owner == owner), key=lambda b: b.created_at, reverse=True)
+        matching = [
+            b
+            for b in mine
+            if (filters.status is None or b.status is filters.status)
+            and (filters.operation is None or b.operation == filters.operation)
+        ]
+        start = int(cursor["at"]) if cursor else 0
+        page = matching[start : start + limit]
+        return BatchPage(page, {"at": str(start + limit)} if len(matching) > start + limit else None)
+
+    def count_created_since(self, owner: str, since: datetime) -> tuple[int, datetime | None]:
+        times = sorted(b.created_at for b in self.batches.values() if b.owner == owner and b.created_at >= since)
+        return len(times), (times[0] if times else None)
+
+    def mark_retried(self, batch_id: str, retry_batch_id: str) -> bool:
+        if self.batches[batch_id].retried_by:
+            return False
+        self.batches[batch_id] = replace(self.batches[batch_id], retried_by=retry_batch_id)
+        return True
+
+    def unmark_retried(self, batch_id: str, retry_batch_id: str) -> None:
+        self.batches[batch_id] = replace(self.batches[batch_id], retried_by=None)
 
     def record_outcome(self, item: BatchItem) -> bool:
         if self.items[(item.batch_id, item.index)].status is not ItemStatus.PENDING:
@@ -82,16 +122,18 @@ class InMemoryBatches:
         self.items[(item.batch_id, item.index)] = item
         return True
 
-    def add_to_counts(self, batch_id: str, status: ItemStatus, duration_ms: int) -> None:
+    def add_to_counts(self, batch_id: str, status: ItemStatus, duration_ms: int) -> Counts:
         batch = self.batches[batch_id]
         c = batch.counts
         counts = Counts(
             succeeded=c.succeeded + (status is ItemStatus.SUCCEEDED),
             failed=c.failed + (status is ItemStatus.FAILED),
             skipped=c.skipped + (status is ItemStatus.SKIPPED),
+            cancelled=c.cancelled + (status is ItemStatus.CANCELLED),
             item_duration_ms=c.item_duration_ms + duration_ms,
         )
         self.batches[batch_id] = replace(batch, counts=counts)
+        return counts
 
     def fail(self, batch_id: str, error: ErrorInfo, now: datetime) -> None:
         self.batches[batch_id] = replace(

@@ -5,7 +5,7 @@ from typing import Any
 import pytest
 
 from batchops.content.operations import ContentResources
-from batchops.domain.batches import BatchService, Submission
+from batchops.domain.batches import BatchService, Caller, Submission
 from batchops.domain.errors import BatchNotFoundError, InvalidRequestError, WorkflowStartError
 from batchops.domain.finalization import BatchFinalizer, SystemFailure
 from batchops.domain.models import BatchOptions, BatchStatus, ItemStatus
@@ -31,7 +31,7 @@ class World:
         self.contract = FakeContract()
         self.workflow = FakeWorkflow(fail=workflow_fails)
         clock = FakeClock()
-        self.service = BatchService(self.repo, self.workflow, REGISTRY, clock, SequentialIds())
+        self.service = BatchService(self.repo, self.workflow, REGISTRY, clock, SequentialIds(), max_batches_per_hour=50)
         self.processor = ItemProcessor(
             ItemRecorder(self.repo, clock), REGISTRY.bind(ContentResources(self.content, self.contract))
         )
@@ -39,7 +39,7 @@ class World:
 
     def submit(self, items: list[Any], continue_on_error: bool = True, **params: Any) -> str:
         submission = Submission(
-            "alice",
+            Caller("alice"),
             "content.update-price",
             params or {"newPrice": 5},
             items,

@@ -53,6 +53,9 @@ def test_every_route_of_the_api_function_is_an_http_api_event() -> None:
         ("POST", "/batches"),
         ("GET", "/batches/{batchId}"),
         ("GET", "/batches/{batchId}/items"),
+        ("GET", "/batches"),
+        ("POST", "/batches/{batchId}/cancel"),
+        ("POST", "/batches/{batchId}/retry"),
     }
     assert all(e["Type"] == "HttpApi" for e in events)
 

@@ -3,18 +3,20 @@
 import time
 from collections.abc import Iterator
 from dataclasses import asdict
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 import boto3
 from botocore.exceptions import ClientError
 
 from batchops.adapters.dynamo_codec import from_item, is_condition_failure, parse_time, store_errors, to_attr, to_item
-from batchops.domain.errors import StoreUnavailableError
+from batchops.domain.errors import FieldProblem, InvalidRequestError, StoreUnavailableError
 from batchops.domain.models import (
     Batch,
+    BatchFilter,
     BatchItem,
     BatchOptions,
+    BatchPage,
     BatchStatus,
     Counts,
     ErrorInfo,
@@ -22,6 +24,7 @@ from batchops.domain.models import (
     ItemRef,
     ItemStatus,
     Page,
+    StopReason,
 )
 
 _META = "META"
@@ -29,8 +32,14 @@ _COUNTER_OF = {
     ItemStatus.SUCCEEDED: "succeededItems",
     ItemStatus.FAILED: "failedItems",
     ItemStatus.SKIPPED: "skippedItems",
+    ItemStatus.CANCELLED: "cancelledItems",
 }
-_OPEN = {":pending": to_attr(BatchStatus.PENDING.value), ":processing": to_attr(BatchStatus.PROCESSING.value)}
+_OPEN = {
+    f":{status.value}": to_attr(status.value)
+    for status in (BatchStatus.PENDING, BatchStatus.SCHEDULED, BatchStatus.PROCESSING)
+}
+_OWNER_INDEX = "byOwner"
+_CURSOR_KEYS = {"pk", "sk", "gsi1pk", "gsi1sk"}
 _BATCH_WRITE_SIZE = 25
 _UNPROCESSED_ATTEMPTS = 6
 
@@ -54,6 +63,25 @@ def _error_dict(error: ErrorInfo | None) -> dict[str, str] | None:
 
 def _error(value: dict[str, Any] | None) -> ErrorInfo | None:
     return ErrorInfo(value["code"], value["message"]) if value else None
+
+
+def _owner_key(owner: str) -> str:
+    return f"OWNER#{owner}"
+
+
+def _sort_time(value: datetime) -> str:
+    # One fixed format in UTC, so that the text sorts as the time does.
+    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def _counts(r: dict[str, Any]) -> Counts:
+    return Counts(
+        succeeded=r.get("succeededItems", 0),
+        failed=r.get("failedItems", 0),
+        skipped=r.get("skippedItems", 0),
+        cancelled=r.get("cancelledItems", 0),
+        item_duration_ms=r.get("itemDurationMs", 0),
+    )
 
 
 class DynamoBatchRepository:
@@ -102,13 +130,13 @@ class DynamoBatchRepository:
     def all_items(self, batch_id: str) -> list[BatchItem]:
         return [item for item, _ in self._query_items(batch_id, None, None, page_size=1000)]
 
-    def request_stop(self, batch_id: str, reason: str) -> None:
+    def request_stop(self, batch_id: str, reason: StopReason) -> None:
         with store_errors("stopping a batch"):
             self._db.update_item(
                 TableName=self._table,
                 Key=_key(batch_id, _META),
                 UpdateExpression="SET stopReason = if_not_exists(stopReason, :reason)",
-                ExpressionAttributeValues={":reason": to_attr(reason)},
+                ExpressionAttributeValues={":reason": to_attr(reason.value)},
             )
 
     def record_outcome(self, item: BatchItem) -> bool:
@@ -137,14 +165,93 @@ class DynamoBatchRepository:
             },
         )
 
-    def add_to_counts(self, batch_id: str, status: ItemStatus, duration_ms: int) -> None:
+    def add_to_counts(self, batch_id: str, status: ItemStatus, duration_ms: int) -> Counts:
         with store_errors("counting an item"):
-            self._db.update_item(
+            reply = self._db.update_item(
                 TableName=self._table,
                 Key=_key(batch_id, _META),
                 UpdateExpression=f"ADD {_COUNTER_OF[status]} :one, itemDurationMs :duration",
                 ExpressionAttributeValues={":one": to_attr(1), ":duration": to_attr(duration_ms)},
+                ReturnValues="ALL_NEW",
             )
+        return _counts(from_item(reply["Attributes"]))
+
+    def list_batches(self, owner: str, filters: BatchFilter, limit: int, cursor: dict[str, str] | None) -> BatchPage:
+        query: dict[str, Any] = {
+            "TableName": self._table,
+            "IndexName": _OWNER_INDEX,
+            "KeyConditionExpression": "gsi1pk = :owner",
+            "ExpressionAttributeValues": {":owner": to_attr(_owner_key(owner))},
+            "ScanIndexForward": False,  # newest first: the sort key starts with the creation time
+            "Limit": limit,
+        }
+        conditions, names = [], {}
+        if filters.status is not None:
+            conditions.append("#status = :status")
+            names["#status"] = "status"
+            query["ExpressionAttributeValues"][":status"] = to_attr(filters.status.value)
+        if filters.operation is not None:
+            conditions.append("#operation = :operation")
+            names["#operation"] = "operation"
+            query["ExpressionAttributeValues"][":operation"] = to_attr(filters.operation)
+        if conditions:
+            query["FilterExpression"] = " AND ".join(conditions)
+            query["ExpressionAttributeNames"] = names
+        if cursor:
+            if set(cursor) != _CURSOR_KEYS or cursor["gsi1pk"] != _owner_key(owner):
+                raise InvalidRequestError([FieldProblem("nextToken", "not a token this API returned for this request")])
+            query["ExclusiveStartKey"] = {k: to_attr(v) for k, v in cursor.items()}
+        found: list[Batch] = []
+        while True:
+            with store_errors("listing batches"):
+                reply = self._db.query(**query)
+            for record in reply.get("Items", []):
+                found.append(self._to_batch(from_item(record)))
+                if len(found) == limit:
+                    last = from_item(record)
+                    return BatchPage(found, {k: last[k] for k in _CURSOR_KEYS})
+            if "LastEvaluatedKey" not in reply:
+                return BatchPage(found, None)
+            query["ExclusiveStartKey"] = reply["LastEvaluatedKey"]
+
+    def count_created_since(self, owner: str, since: datetime) -> tuple[int, datetime | None]:
+        query: dict[str, Any] = {
+            "TableName": self._table,
+            "IndexName": _OWNER_INDEX,
+            "KeyConditionExpression": "gsi1pk = :owner AND gsi1sk >= :since",
+            "ExpressionAttributeValues": {":owner": to_attr(_owner_key(owner)), ":since": to_attr(_sort_time(since))},
+            "ProjectionExpression": "createdAt",
+            "ScanIndexForward": True,  # oldest of the window first
+        }
+        count, oldest = 0, None
+        while True:
+            with store_errors("counting recent batches"):
+                reply = self._db.query(**query)
+            records = [from_item(r) for r in reply.get("Items", [])]
+            if records and oldest is None:
+                oldest = datetime.fromisoformat(records[0]["createdAt"])
+            count += len(records)
+            if "LastEvaluatedKey" not in reply:
+                return count, oldest
+            query["ExclusiveStartKey"] = reply["LastEvaluatedKey"]
+
+    def mark_retried(self, batch_id: str, retry_batch_id: str) -> bool:
+        return self._update_if(
+            "marking a batch retried",
+            Key=_key(batch_id, _META),
+            UpdateExpression="SET retriedBy = :retry",
+            ConditionExpression="attribute_exists(pk) AND attribute_not_exists(retriedBy)",
+            ExpressionAttributeValues={":retry": to_attr(retry_batch_id)},
+        )
+
+    def unmark_retried(self, batch_id: str, retry_batch_id: str) -> None:
+        self._update_if(
+            "unmarking a batch retried",
+            Key=_key(batch_id, _META),
+            UpdateExpression="REMOVE retriedBy",
+            ConditionExpression="retriedBy = :retry",
+            ExpressionAttributeValues={":retry": to_attr(retry_batch_id)},
+        )
 
     def fail(self, batch_id: str, error: ErrorInfo, now: datetime) -> None:
         self._close(
@@ -157,7 +264,8 @@ class DynamoBatchRepository:
         return self._close(
             batch.batch_id,
             "SET #status = :status, #error = :error, completedAt = :now, succeededItems = :succeeded, "
-            "failedItems = :failed, skippedItems = :skipped, itemDurationMs = :duration",
+            "failedItems = :failed, skippedItems = :skipped, cancelledItems = :cancelled, "
+            "itemDurationMs = :duration",
             {
                 ":status": batch.status.value,
                 ":error": _error_dict(batch.error),
@@ -165,6 +273,7 @@ class DynamoBatchRepository:
                 ":succeeded": batch.counts.succeeded,
                 ":failed": batch.counts.failed,
                 ":skipped": batch.counts.skipped,
+                ":cancelled": batch.counts.cancelled,
                 ":duration": batch.counts.item_duration_ms,
             },
         )
@@ -175,7 +284,7 @@ class DynamoBatchRepository:
             "finishing a batch",
             Key=_key(batch_id, _META),
             UpdateExpression=update,
-            ConditionExpression="#status IN (:pending, :processing)",
+            ConditionExpression="#status IN (:pending, :scheduled, :processing)",
             ExpressionAttributeNames={"#status": "status", "#error": "error"},
             ExpressionAttributeValues={**{k: to_attr(v) for k, v in values.items()}, **_OPEN},
         )
@@ -237,8 +346,8 @@ class DynamoBatchRepository:
         return {
             "pk": _pk(batch.batch_id),
             "sk": _META,
-            "gsi1pk": f"OWNER#{batch.owner}",
-            "gsi1sk": f"{batch.created_at.isoformat()}#{batch.batch_id}",
+            "gsi1pk": _owner_key(batch.owner),
+            "gsi1sk": f"{_sort_time(batch.created_at)}#{batch.batch_id}",
             "batchId": batch.batch_id,
             "owner": batch.owner,
             "operation": batch.operation,
@@ -248,12 +357,19 @@ class DynamoBatchRepository:
             "options": {
                 "maxConcurrency": batch.options.max_concurrency,
                 "continueOnError": batch.options.continue_on_error,
+                "failureThresholdPercent": batch.options.failure_threshold_percent,
+                "scheduledFor": batch.options.scheduled_for,
+                "callbackUrl": batch.options.callback_url,
             },
             "createdAt": batch.created_at,
             "succeededItems": 0,
             "failedItems": 0,
             "skippedItems": 0,
+            "cancelledItems": 0,
             "itemDurationMs": 0,
+            "parentBatchId": batch.parent_batch_id,
+            "sourceIp": batch.source_ip,
+            "userAgent": batch.user_agent,
         }
 
     @staticmethod
@@ -270,6 +386,7 @@ class DynamoBatchRepository:
     @staticmethod
     def _to_batch(r: dict[str, Any]) -> Batch:
         options = r.get("options", {})
+        stop_reason = r.get("stopReason")
         return Batch(
             batch_id=r["batchId"],
             owner=r["owner"],
@@ -277,19 +394,24 @@ class DynamoBatchRepository:
             status=BatchStatus(r["status"]),
             total_items=r["totalItems"],
             params=r.get("params", {}),
-            options=BatchOptions(options.get("maxConcurrency", 10), options.get("continueOnError", True)),
-            created_at=datetime.fromisoformat(r["createdAt"]),
-            counts=Counts(
-                succeeded=r.get("succeededItems", 0),
-                failed=r.get("failedItems", 0),
-                skipped=r.get("skippedItems", 0),
-                item_duration_ms=r.get("itemDurationMs", 0),
+            options=BatchOptions(
+                max_concurrency=options.get("maxConcurrency", 10),
+                continue_on_error=options.get("continueOnError", True),
+                failure_threshold_percent=options.get("failureThresholdPercent"),
+                scheduled_for=parse_time(options.get("scheduledFor")),
+                callback_url=options.get("callbackUrl"),
             ),
+            created_at=datetime.fromisoformat(r["createdAt"]),
+            counts=_counts(r),
             started_at=parse_time(r.get("startedAt")),
             completed_at=parse_time(r.get("completedAt")),
             execution_arn=r.get("executionArn"),
             error=_error(r.get("error")),
-            stop_reason=r.get("stopReason"),
+            stop_reason=StopReason(stop_reason) if stop_reason else None,
+            parent_batch_id=r.get("parentBatchId"),
+            retried_by=r.get("retriedBy"),
+            source_ip=r.get("sourceIp"),
+            user_agent=r.get("userAgent"),
         )
 
     @staticmethod

@@ -6,7 +6,7 @@ import json
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
-from pydantic import Field
+from pydantic import AwareDatetime, Field
 
 from batchops.content.fields import CamelModel
 from batchops.content.models import Content
@@ -26,9 +26,20 @@ def iso(value: datetime | None) -> str | None:
 class OptionsIn(CamelModel):
     max_concurrency: Annotated[int, Field(ge=1, le=40, strict=True)] = 10
     continue_on_error: Annotated[bool, Field(strict=True)] = True
+    failure_threshold_percent: Annotated[float, Field(ge=0, le=100)] | None = None
+    # When to start (ISO 8601 with a zone); must be in the future and at most a year ahead.
+    scheduled_for: AwareDatetime | None = None
+    # Where to POST the final status (https; http to loopback only where the stack allows it).
+    callback_url: Annotated[str, Field(min_length=1, max_length=2048)] | None = None
 
     def to_domain(self) -> BatchOptions:
-        return BatchOptions(self.max_concurrency, self.continue_on_error)
+        return BatchOptions(
+            max_concurrency=self.max_concurrency,
+            continue_on_error=self.continue_on_error,
+            failure_threshold_percent=self.failure_threshold_percent,
+            scheduled_for=self.scheduled_for,
+            callback_url=self.callback_url,
+        )
 
 
 class BatchRequest(CamelModel):
@@ -88,6 +99,19 @@ class ContentOut(CamelModel):
 class OptionsOut(CamelModel):
     max_concurrency: int
     continue_on_error: bool
+    failure_threshold_percent: float | None
+    scheduled_for: str | None
+    callback_url: str | None
+
+    @classmethod
+    def of(cls, o: BatchOptions) -> "OptionsOut":
+        return cls(
+            max_concurrency=o.max_concurrency,
+            continue_on_error=o.continue_on_error,
+            failure_threshold_percent=o.failure_threshold_percent,
+            scheduled_for=iso(o.scheduled_for),
+            callback_url=o.callback_url,
+        )
 
 
 class BatchOut(CamelModel):
@@ -99,6 +123,7 @@ class BatchOut(CamelModel):
     succeeded_items: int
     failed_items: int
     skipped_items: int
+    cancelled_items: int
     progress_percent: float
     success_rate: float | None
     params: dict[str, Any]
@@ -110,6 +135,8 @@ class BatchOut(CamelModel):
     avg_item_duration_ms: float | None
     execution_arn: str | None
     error: ErrorOut | None
+    parent_batch_id: str | None
+    retried_by: str | None
 
     @classmethod
     def of(cls, b: Batch) -> "BatchOut":
@@ -122,12 +149,11 @@ class BatchOut(CamelModel):
             succeeded_items=b.counts.succeeded,
             failed_items=b.counts.failed,
             skipped_items=b.counts.skipped,
+            cancelled_items=b.counts.cancelled,
             progress_percent=b.progress_percent,
             success_rate=b.success_rate,
             params=b.params,
-            options=OptionsOut(
-                max_concurrency=b.options.max_concurrency, continue_on_error=b.options.continue_on_error
-            ),
+            options=OptionsOut.of(b.options),
             created_at=iso(b.created_at) or "",
             started_at=iso(b.started_at),
             completed_at=iso(b.completed_at),
@@ -135,7 +161,14 @@ class BatchOut(CamelModel):
             avg_item_duration_ms=b.avg_item_duration_ms,
             execution_arn=b.execution_arn,
             error=ErrorOut.of(b.error),
+            parent_batch_id=b.parent_batch_id,
+            retried_by=b.retried_by,
         )
+
+
+class BatchesPageOut(CamelModel):
+    batches: list[BatchOut]
+    next_token: str | None
 
 
 class ItemOut(CamelModel):
@@ -170,20 +203,45 @@ class ItemsPageOut(CamelModel):
     next_token: str | None
 
 
-def encode_token(after_index: int | None) -> str | None:
-    if after_index is None:
+def _encode(value: dict[str, Any]) -> str:
+    return base64.urlsafe_b64encode(json.dumps(value, separators=(",", ":")).encode()).decode().rstrip("=")
+
+
+def _decode(token: str) -> Any:
+    try:
+        return json.loads(base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)))
+    except (ValueError, binascii.Error):
         return None
-    return base64.urlsafe_b64encode(json.dumps({"after": after_index}).encode()).decode().rstrip("=")
+
+
+_NOT_OURS = InvalidRequestError([FieldProblem("nextToken", "not a token this API returned for this request")])
+
+
+def encode_token(after_index: int | None) -> str | None:
+    return None if after_index is None else _encode({"after": after_index})
 
 
 def decode_token(token: str | None) -> int | None:
     if not token:
         return None
-    try:
-        value = json.loads(base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)))
-        after = value["after"]
-        if isinstance(after, int) and not isinstance(after, bool) and 0 <= after < MAX_ITEMS:
-            return after
-    except (ValueError, KeyError, TypeError, binascii.Error):
-        pass
-    raise InvalidRequestError([FieldProblem("nextToken", "not a token this API returned")])
+    value = _decode(token)
+    after = value.get("after") if isinstance(value, dict) else None
+    if isinstance(after, int) and not isinstance(after, bool) and 0 <= after < MAX_ITEMS:
+        return after
+    raise _NOT_OURS
+
+
+def encode_list_token(owner: str, cursor: dict[str, str] | None) -> str | None:
+    # The owner rides along so that a token is only good for the caller it was issued to.
+    return None if cursor is None else _encode({"owner": owner, "cursor": cursor})
+
+
+def decode_list_token(owner: str, token: str | None) -> dict[str, str] | None:
+    if not token:
+        return None
+    value = _decode(token)
+    if isinstance(value, dict) and value.get("owner") == owner and isinstance(value.get("cursor"), dict):
+        cursor: dict[str, str] = value["cursor"]
+        if all(isinstance(k, str) and isinstance(v, str) for k, v in cursor.items()):
+            return cursor
+    raise _NOT_OURS

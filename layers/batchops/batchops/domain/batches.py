@@ -1,23 +1,68 @@
-"""Submitting and reading batches."""
+"""Submitting, reading, cancelling and retrying batches."""
 
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
+from datetime import timedelta
 from typing import Any
+from urllib.parse import urlsplit
 
 from batchops.domain.errors import (
+    AlreadyRetriedError,
+    BatchFinishedError,
+    BatchNotFinishedError,
     BatchNotFoundError,
     FieldProblem,
     InvalidRequestError,
+    NothingToRetryError,
+    RateLimitedError,
     WorkflowStartError,
 )
-from batchops.domain.models import Batch, BatchItem, BatchOptions, BatchStatus, ErrorInfo, ItemStatus, Page
+from batchops.domain.models import (
+    Batch,
+    BatchFilter,
+    BatchItem,
+    BatchOptions,
+    BatchPage,
+    BatchStatus,
+    ErrorInfo,
+    ItemRef,
+    ItemStatus,
+    Page,
+    StopReason,
+)
 from batchops.domain.ports import BatchRepository, Clock, IdGenerator, RequestValidator, WorkflowStarter
+
+RETRYABLE = (ItemStatus.FAILED, ItemStatus.CANCELLED, ItemStatus.SKIPPED)
+_HOUR = timedelta(hours=1)
+_MAX_SCHEDULE_AHEAD = timedelta(days=365)
+_LOOPBACK_HOSTS = {"localhost", "127.0.0.1", "::1"}
+
+
+def callback_problem(url: str, allow_loopback_http: bool) -> str | None:
+    """Why a callback URL is not acceptable, or None: https anywhere; http to loopback only if allowed."""
+    parts = urlsplit(url)
+    if not parts.hostname:
+        return "must be an absolute URL"
+    if parts.scheme == "https":
+        return None
+    if parts.scheme == "http" and allow_loopback_http and parts.hostname in _LOOPBACK_HOSTS:
+        return None
+    return "must be an https URL" + (" (or http to a loopback host)" if allow_loopback_http else "")
+
+
+@dataclass(frozen=True)
+class Caller:
+    """Who asks, as the HTTP API saw them; recorded with each batch they create (audit)."""
+
+    owner: str
+    source_ip: str | None = None
+    user_agent: str | None = None
 
 
 @dataclass(frozen=True)
 class Submission:
-    owner: str
+    caller: Caller
     operation: str
     params: Mapping[str, Any]
     items: Sequence[Any]
@@ -31,31 +76,19 @@ class BatchService:
     validator: RequestValidator
     clock: Clock
     ids: IdGenerator
+    max_batches_per_hour: int
+    allow_loopback_callbacks: bool = False
 
     def submit(self, submission: Submission) -> Batch:
         request = self.validator.validate(submission.operation, submission.params, submission.items)
+        problems = self._option_problems(submission.options)
         duplicates = sorted(item_id for item_id, n in Counter(r.item_id for r in request.items).items() if n > 1)
         if duplicates:
-            raise InvalidRequestError([FieldProblem("items", f"duplicate item ids: {', '.join(duplicates)}")])
-
-        batch = Batch(
-            batch_id=self.ids.new_id(),
-            owner=submission.owner,
-            operation=submission.operation,
-            status=BatchStatus.PENDING,
-            total_items=len(request.items),
-            params=request.params,
-            options=submission.options,
-            created_at=self.clock.now(),
-        )
-        self.repo.create(batch, [BatchItem(batch.batch_id, i, ref) for i, ref in enumerate(request.items)])
-        try:
-            execution_arn = self.workflow.start(batch)
-        except WorkflowStartError as e:
-            # The record exists but nothing will ever run it: end it now rather than leave it pending.
-            self.repo.fail(batch.batch_id, ErrorInfo(e.code, "the batch could not be started"), self.clock.now())
-            raise
-        return replace(batch, execution_arn=execution_arn)
+            problems.append(FieldProblem("items", f"duplicate item ids: {', '.join(duplicates)}"))
+        if problems:
+            raise InvalidRequestError(problems)
+        self._check_rate(submission.caller.owner)
+        return self._start(submission.caller, submission.operation, request.params, request.items, submission.options)
 
     def get(self, owner: str, batch_id: str) -> Batch:
         batch = self.repo.get(batch_id)
@@ -64,8 +97,100 @@ class BatchService:
             raise BatchNotFoundError(batch_id)
         return batch
 
+    def list_batches(self, owner: str, filters: BatchFilter, limit: int, cursor: dict[str, str] | None) -> BatchPage:
+        return self.repo.list_batches(owner, filters, limit, cursor)
+
     def list_items(
         self, owner: str, batch_id: str, status: ItemStatus | None, limit: int, after_index: int | None
     ) -> Page:
         self.get(owner, batch_id)
         return self.repo.list_items(batch_id, status, limit, after_index)
+
+    def cancel(self, owner: str, batch_id: str) -> Batch:
+        batch = self.get(owner, batch_id)
+        if batch.status is BatchStatus.CANCELLED:
+            return batch  # cancelling twice is harmless
+        if batch.is_final:
+            raise BatchFinishedError(f"batch {batch_id} is already {batch.status.value}")
+        # No new item starts once this is set: items already running finish and keep their results,
+        # the others end cancelled, and the aggregator ends the batch cancelled.
+        self.repo.request_stop(batch_id, StopReason.CANCELLED)
+        if batch.status is BatchStatus.SCHEDULED:
+            # Its execution only waits for the scheduled time: stop it; the aggregator hears of it.
+            self.workflow.stop(batch_id, "cancelled by its owner")
+        return self.get(owner, batch_id)
+
+    def retry(self, caller: Caller, batch_id: str) -> Batch:
+        parent = self.get(caller.owner, batch_id)
+        if not parent.is_final:
+            raise BatchNotFinishedError(f"batch {batch_id} is {parent.status.value}; retry it once it is final")
+        refs = [item.ref for item in self.repo.all_items(batch_id) if item.status in RETRYABLE]
+        if not refs:
+            raise NothingToRetryError(f"batch {batch_id} has no failed, cancelled or skipped items")
+        if parent.retried_by:
+            raise AlreadyRetriedError(f"batch {batch_id} was already retried by {parent.retried_by}")
+        self._check_rate(caller.owner)
+        retry_id = self.ids.new_id()
+        # Claimed first, so two concurrent retries never both create a batch.
+        if not self.repo.mark_retried(batch_id, retry_id):
+            raise AlreadyRetriedError(f"batch {batch_id} was already retried")
+        try:
+            return self._start(
+                caller, parent.operation, parent.params, refs, parent.options.for_retry(), batch_id, retry_id
+            )
+        except Exception:
+            self.repo.unmark_retried(batch_id, retry_id)
+            raise
+
+    def _option_problems(self, options: BatchOptions) -> list[FieldProblem]:
+        problems: list[FieldProblem] = []
+        if options.scheduled_for is not None:
+            now = self.clock.now()
+            if options.scheduled_for <= now:
+                problems.append(FieldProblem("options.scheduledFor", "must be in the future"))
+            elif options.scheduled_for > now + _MAX_SCHEDULE_AHEAD:
+                problems.append(FieldProblem("options.scheduledFor", "must be at most one year ahead"))
+        if options.callback_url is not None:
+            problem = callback_problem(options.callback_url, self.allow_loopback_callbacks)
+            if problem:
+                problems.append(FieldProblem("options.callbackUrl", problem))
+        return problems
+
+    def _check_rate(self, owner: str) -> None:
+        now = self.clock.now()
+        count, oldest = self.repo.count_created_since(owner, now - _HOUR)
+        if count >= self.max_batches_per_hour:
+            free_at = (oldest or now) + _HOUR
+            raise RateLimitedError(self.max_batches_per_hour, max(1, int((free_at - now).total_seconds()) + 1))
+
+    def _start(
+        self,
+        caller: Caller,
+        operation: str,
+        params: dict[str, Any],
+        refs: Sequence[ItemRef],
+        options: BatchOptions,
+        parent_batch_id: str | None = None,
+        batch_id: str | None = None,
+    ) -> Batch:
+        batch = Batch(
+            batch_id=batch_id or self.ids.new_id(),
+            owner=caller.owner,
+            operation=operation,
+            status=BatchStatus.SCHEDULED if options.scheduled_for else BatchStatus.PENDING,
+            total_items=len(refs),
+            params=params,
+            options=options,
+            created_at=self.clock.now(),
+            parent_batch_id=parent_batch_id,
+            source_ip=caller.source_ip,
+            user_agent=caller.user_agent,
+        )
+        self.repo.create(batch, [BatchItem(batch.batch_id, i, ref) for i, ref in enumerate(refs)])
+        try:
+            execution_arn = self.workflow.start(batch)
+        except WorkflowStartError as e:
+            # The record exists but nothing will ever run it: end it now rather than leave it pending.
+            self.repo.fail(batch.batch_id, ErrorInfo(e.code, "the batch could not be started"), self.clock.now())
+            raise
+        return replace(batch, execution_arn=execution_arn)

@@ -56,7 +56,39 @@ class WorkflowStartError(BatchOpsError):
     code = "start_failed"
 
 
+class WorkflowStopError(BatchOpsError):
+    code = "stop_failed"
+
+
 class ContractSyncError(BatchOpsError):
     """The downstream contract endpoint did not confirm a change."""
 
     code = "contract_sync_failed"
+
+
+class ConflictError(BatchOpsError):
+    """The request is valid, but not in the batch's current state."""
+
+
+class BatchFinishedError(ConflictError):
+    code = "batch_finished"
+
+
+class BatchNotFinishedError(ConflictError):
+    code = "batch_not_finished"
+
+
+class NothingToRetryError(ConflictError):
+    code = "nothing_to_retry"
+
+
+class AlreadyRetriedError(ConflictError):
+    code = "already_retried"
+
+
+class RateLimitedError(BatchOpsError):
+    code = "rate_limited"
+
+    def __init__(self, limit: int, retry_after_seconds: int) -> None:
+        self.retry_after_seconds = retry_after_seconds
+        super().__init__(f"at most {limit} new batches per hour; retry in {retry_after_seconds} s")

@@ -1,6 +1,6 @@
 """Typed domain models of batches and their items."""
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from enum import StrEnum
 from typing import Any
@@ -8,6 +8,7 @@ from typing import Any
 
 class BatchStatus(StrEnum):
     PENDING = "pending"
+    SCHEDULED = "scheduled"
     PROCESSING = "processing"
     COMPLETED = "completed"
     FAILED = "failed"
@@ -19,6 +20,14 @@ class ItemStatus(StrEnum):
     SUCCEEDED = "succeeded"
     FAILED = "failed"
     SKIPPED = "skipped"
+    CANCELLED = "cancelled"
+
+
+# Why no new item may start. The first reason given wins.
+class StopReason(StrEnum):
+    STOPPED_ON_ERROR = "stopped_on_error"
+    FAILURE_THRESHOLD_EXCEEDED = "failure_threshold_exceeded"
+    CANCELLED = "cancelled"
 
 
 @dataclass(frozen=True)
@@ -31,6 +40,14 @@ class ErrorInfo:
 class BatchOptions:
     max_concurrency: int = 10
     continue_on_error: bool = True
+    # Stop once at least 10 items (or all) are processed and the failed share exceeds this percent.
+    failure_threshold_percent: float | None = None
+    scheduled_for: datetime | None = None
+    callback_url: str | None = None
+
+    def for_retry(self) -> "BatchOptions":
+        """A retry runs now, with everything else as it was."""
+        return replace(self, scheduled_for=None)
 
 
 @dataclass(frozen=True)
@@ -38,11 +55,17 @@ class Counts:
     succeeded: int = 0
     failed: int = 0
     skipped: int = 0
+    cancelled: int = 0
     item_duration_ms: int = 0
 
     @property
     def processed(self) -> int:
         return self.succeeded + self.failed
+
+    def exceeds(self, threshold_percent: float, total: int) -> bool:
+        """The failed share of processed items is over the threshold, once enough items tell."""
+        processed = self.processed
+        return processed >= min(10, total) and processed > 0 and 100.0 * self.failed / processed > threshold_percent
 
 
 @dataclass(frozen=True)
@@ -60,8 +83,12 @@ class Batch:
     completed_at: datetime | None = None
     execution_arn: str | None = None
     error: ErrorInfo | None = None
-    # Why no new item may start (e.g. "stopped_on_error"); set by the first item that trips it.
-    stop_reason: str | None = None
+    # Why no new item may start; set by the first item (or cancel) that trips it.
+    stop_reason: StopReason | None = None
+    parent_batch_id: str | None = None
+    retried_by: str | None = None
+    source_ip: str | None = None
+    user_agent: str | None = None
 
     @property
     def is_final(self) -> bool:
@@ -69,7 +96,7 @@ class Batch:
 
     @property
     def progress_percent(self) -> float:
-        done = self.counts.processed + self.counts.skipped
+        done = self.counts.processed + self.counts.skipped + self.counts.cancelled
         return round(100.0 * done / self.total_items, 1) if self.total_items else 100.0
 
     @property
@@ -134,3 +161,16 @@ class BatchItem:
 class Page:
     items: list[BatchItem]
     next_index: int | None = None
+
+
+@dataclass(frozen=True)
+class BatchFilter:
+    status: BatchStatus | None = None
+    operation: str | None = None
+
+
+@dataclass(frozen=True)
+class BatchPage:
+    batches: list[Batch]
+    # Opaque to the domain: where the next page starts, as the repository understands it.
+    cursor: dict[str, str] | None = None

@@ -5,7 +5,19 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
 
-from batchops.domain.models import Batch, BatchItem, ErrorInfo, ItemOutcome, ItemRef, ItemStatus, Page
+from batchops.domain.models import (
+    Batch,
+    BatchFilter,
+    BatchItem,
+    BatchPage,
+    Counts,
+    ErrorInfo,
+    ItemOutcome,
+    ItemRef,
+    ItemStatus,
+    Page,
+    StopReason,
+)
 
 
 class Clock(Protocol):
@@ -30,13 +42,26 @@ class BatchRepository(Protocol):
 
     def all_items(self, batch_id: str) -> list[BatchItem]: ...
 
-    def request_stop(self, batch_id: str, reason: str) -> None:
+    def request_stop(self, batch_id: str, reason: StopReason) -> None:
         """Ask that no new item starts; the first reason given wins."""
+
+    def list_batches(self, owner: str, filters: BatchFilter, limit: int, cursor: dict[str, str] | None) -> BatchPage:
+        """An owner's batches, newest first."""
+
+    def count_created_since(self, owner: str, since: datetime) -> tuple[int, datetime | None]:
+        """How many batches an owner created since a time, and when the oldest of them was created."""
+
+    def mark_retried(self, batch_id: str, retry_batch_id: str) -> bool:
+        """Record that a batch was retried; False when it already was."""
+
+    def unmark_retried(self, batch_id: str, retry_batch_id: str) -> None:
+        """Undo mark_retried when the retry batch could not be created."""
 
     def record_outcome(self, item: BatchItem) -> bool:
         """Store a finished item once. False when it was already finished (a retried invocation)."""
 
-    def add_to_counts(self, batch_id: str, status: ItemStatus, duration_ms: int) -> None: ...
+    def add_to_counts(self, batch_id: str, status: ItemStatus, duration_ms: int) -> Counts:
+        """Count one finished item; returns the live counts after it."""
 
     def fail(self, batch_id: str, error: ErrorInfo, now: datetime) -> None:
         """End a batch that never got going (e.g. the workflow could not start)."""
@@ -48,6 +73,9 @@ class BatchRepository(Protocol):
 class WorkflowStarter(Protocol):
     def start(self, batch: Batch) -> str:
         """Start the batch's execution; returns its ARN. Raises WorkflowStartError."""
+
+    def stop(self, batch_id: str, reason: str) -> None:
+        """Stop a batch's execution that runs no item yet (a scheduled batch waiting for its time)."""
 
 
 @dataclass(frozen=True)

@@ -3,18 +3,22 @@
 from dataclasses import dataclass, replace
 
 from batchops.domain.errors import BatchNotFoundError
-from batchops.domain.models import Batch, BatchItem, ItemOutcome, ItemStatus
+from batchops.domain.models import Batch, BatchItem, ItemOutcome, ItemStatus, StopReason
 from batchops.domain.ports import BatchRepository, Clock, ItemTask, OperationRunner
 
-STOPPED_ON_ERROR = "stopped_on_error"
-
-_STOP_MESSAGES = {
-    STOPPED_ON_ERROR: "Not started: an earlier item failed and continueOnError is false",
+_NOT_STARTED = {
+    StopReason.STOPPED_ON_ERROR: "Not started: an earlier item failed and continueOnError is false",
+    StopReason.FAILURE_THRESHOLD_EXCEEDED: "Not started: too many items failed (failureThresholdPercent)",
+    StopReason.CANCELLED: "Not started: the batch was cancelled",
 }
 
 
-def stop_message(reason: str) -> str:
-    return _STOP_MESSAGES.get(reason, f"Not started: the batch was stopped ({reason})")
+def not_started(reason: StopReason | None) -> ItemOutcome:
+    """What an item that never started ends as: cancelled by its owner, else skipped."""
+    if reason is StopReason.CANCELLED:
+        return ItemOutcome(ItemStatus.CANCELLED, _NOT_STARTED[reason])
+    message = _NOT_STARTED[reason] if reason else "Not started: the batch ended because of a system error"
+    return ItemOutcome(ItemStatus.SKIPPED, message)
 
 
 @dataclass(frozen=True)
@@ -33,12 +37,15 @@ class ItemRecorder:
     def record(self, batch: Batch, item: BatchItem, outcome: ItemOutcome, duration_ms: int) -> BatchItem:
         if outcome.status is ItemStatus.FAILED and not batch.options.continue_on_error:
             # Raised before the item is stored, so a crash in between still stops the batch.
-            self.repo.request_stop(batch.batch_id, STOPPED_ON_ERROR)
+            self.repo.request_stop(batch.batch_id, StopReason.STOPPED_ON_ERROR)
         finished = replace(
             item, status=outcome.status, outcome=outcome, duration_ms=duration_ms, finished_at=self.clock.now()
         )
         if self.repo.record_outcome(finished):
-            self.repo.add_to_counts(batch.batch_id, finished.status, duration_ms)
+            counts = self.repo.add_to_counts(batch.batch_id, finished.status, duration_ms)
+            threshold = batch.options.failure_threshold_percent
+            if threshold is not None and counts.exceeds(threshold, batch.total_items):
+                self.repo.request_stop(batch.batch_id, StopReason.FAILURE_THRESHOLD_EXCEEDED)
         return finished
 
     def record_system_failure(self, batch_id: str, index: int, error_name: str) -> BatchItem:
@@ -61,8 +68,7 @@ class ItemProcessor:
             # A retried invocation of an item already recorded: report, never apply twice.
             return item
         if batch.stop_reason or batch.is_final:
-            reason = batch.stop_reason or batch.status.value
-            return self.recorder.record(batch, item, ItemOutcome(ItemStatus.SKIPPED, stop_message(reason)), 0)
+            return self.recorder.record(batch, item, not_started(batch.stop_reason), 0)
 
         clock = self.recorder.clock
         started = clock.monotonic_ms()
