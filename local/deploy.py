@@ -3,6 +3,8 @@
 import io
 import json
 import re
+import secrets
+import string
 import zipfile
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -284,6 +286,56 @@ class Deployer:
         arn = self._session.client("stepfunctions").create_state_machine(**create)["stateMachineArn"]
         return _Deployed(arn, {"Arn": arn, "Name": create["name"]})
 
+    def _bucket(self, name: str, raw: Mapping[str, Any]) -> _Deployed:
+        props = resolve(raw, self._ctx)
+        bucket = props.get("BucketName") or self._physical_name(name).lower()[:63]
+        s3 = self._session.client("s3")
+        s3.create_bucket(Bucket=bucket)
+        if "BucketEncryption" in props:
+            rules = [
+                {"ApplyServerSideEncryptionByDefault": rule["ServerSideEncryptionByDefault"]}
+                for rule in props["BucketEncryption"]["ServerSideEncryptionConfiguration"]
+            ]
+            s3.put_bucket_encryption(Bucket=bucket, ServerSideEncryptionConfiguration={"Rules": rules})
+        if "PublicAccessBlockConfiguration" in props:
+            s3.put_public_access_block(
+                Bucket=bucket, PublicAccessBlockConfiguration=props["PublicAccessBlockConfiguration"]
+            )
+        for rule in props.get("LifecycleConfiguration", {}).get("Rules", []):
+            s3.put_bucket_lifecycle_configuration(
+                Bucket=bucket,
+                LifecycleConfiguration={
+                    "Rules": [
+                        {
+                            "ID": rule["Id"],
+                            "Status": rule["Status"],
+                            "Filter": {"Prefix": rule.get("Prefix", "")},
+                            "Expiration": {"Days": int(rule["ExpirationInDays"])},
+                        }
+                    ]
+                },
+            )
+        return _Deployed(bucket, {"Arn": f"arn:aws:s3:::{bucket}"})
+
+    def _event_bus(self, name: str, raw: Mapping[str, Any]) -> _Deployed:
+        props = resolve(raw, self._ctx)
+        arn = self._session.client("events").create_event_bus(Name=props["Name"])["EventBusArn"]
+        return _Deployed(props["Name"], {"Arn": arn, "Name": props["Name"]})
+
+    def _secret(self, name: str, raw: Mapping[str, Any]) -> _Deployed:
+        props = resolve(raw, self._ctx)
+        value = props.get("SecretString")
+        if value is None:
+            spec = props.get("GenerateSecretString", {})
+            alphabet = string.ascii_letters + string.digits
+            if not spec.get("ExcludePunctuation"):
+                alphabet += string.punctuation
+            value = "".join(secrets.choice(alphabet) for _ in range(int(spec.get("PasswordLength", 32))))
+        arn = self._session.client("secretsmanager").create_secret(
+            Name=props.get("Name") or self._physical_name(name), SecretString=value
+        )["ARN"]
+        return _Deployed(arn, {"Id": arn})
+
 
 _DEPLOYERS = {
     "AWS::DynamoDB::Table": Deployer._table,
@@ -292,4 +344,7 @@ _DEPLOYERS = {
     "AWS::Serverless::HttpApi": Deployer._http_api,
     "AWS::Logs::LogGroup": Deployer._log_group,
     "AWS::Serverless::StateMachine": Deployer._state_machine,
+    "AWS::S3::Bucket": Deployer._bucket,
+    "AWS::Events::EventBus": Deployer._event_bus,
+    "AWS::SecretsManager::Secret": Deployer._secret,
 }

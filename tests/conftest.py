@@ -8,8 +8,9 @@ ROOT = Path(__file__).resolve().parent.parent
 EVENTS = ROOT / "events"
 
 # The function each sample event is for, and its answer in a stack where the sample's ids do not exist:
-# an HTTP status from the API, or the domain error a task function raises (the sample batch is unknown).
-SAMPLE_EVENTS: dict[str, tuple[str, int | str]] = {
+# an HTTP status from the API, the domain error a task function raises (the sample batch is unknown), or
+# fields of a task function's reply.
+SAMPLE_EVENTS: dict[str, tuple[str, int | str | dict[str, Any]]] = {
     "api_create_content.json": ("ApiFunction", 201),
     "api_get_content.json": ("ApiFunction", 404),
     "api_submit_batch.json": ("ApiFunction", 202),
@@ -19,6 +20,7 @@ SAMPLE_EVENTS: dict[str, tuple[str, int | str]] = {
     "record_item_failure.json": ("RecordItemFailureFunction", "BatchNotFoundError"),
     "finalize_batch.json": ("FinalizeBatchFunction", "BatchNotFoundError"),
     "execution_ended.json": ("FinalizeBatchFunction", "BatchNotFoundError"),
+    "notify_batch.json": ("NotifyBatchFunction", {"delivered": False}),
 }
 
 
@@ -34,6 +36,9 @@ def assert_sample_reply(name: str, reply: Any) -> None:
     assert isinstance(reply, dict), reply
     if isinstance(expected, str):
         assert reply.get("errorType") == expected, reply
+        return
+    if isinstance(expected, dict):
+        assert reply | expected == reply, reply
         return
     assert reply["statusCode"] == expected, reply
     assert reply["headers"]["Content-Type"] == "application/json"

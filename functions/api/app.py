@@ -13,6 +13,7 @@ from pydantic import BaseModel
 
 from batchops.adapters.dynamo_batches import DynamoBatchRepository
 from batchops.adapters.dynamo_content import DynamoContentRepository
+from batchops.adapters.s3_reports import S3ReportStore
 from batchops.adapters.stepfunctions import StepFunctionsStarter
 from batchops.adapters.system import SystemClock, UuidGenerator
 from batchops.adapters.token_introspection import HttpTokenIntrospector
@@ -44,6 +45,8 @@ from batchops.domain.errors import (
     WorkflowStopError,
 )
 from batchops.domain.models import Batch, BatchFilter, BatchStatus, ItemStatus
+from batchops.domain.report_links import ReportLinks
+from batchops.domain.reports import ReportFormat, ReportScope
 from batchops.operations.catalog import REGISTRY
 
 logger = Logger()
@@ -52,8 +55,9 @@ metrics = Metrics()
 app = APIGatewayHttpResolver(enable_validation=True)
 
 _clock, _ids = SystemClock(), UuidGenerator()
+_batches_repo = DynamoBatchRepository(os.environ["BATCHES_TABLE"])
 batches = BatchService(
-    repo=DynamoBatchRepository(os.environ["BATCHES_TABLE"]),
+    repo=_batches_repo,
     workflow=StepFunctionsStarter(os.environ["STATE_MACHINE_ARN"]),
     validator=REGISTRY,
     clock=_clock,
@@ -62,6 +66,7 @@ batches = BatchService(
     allow_loopback_callbacks=os.environ.get("ALLOW_LOOPBACK_CALLBACKS") == "true",
 )
 contents = ContentService(DynamoContentRepository(os.environ["CONTENT_TABLE"]), _clock, _ids)
+reports = ReportLinks(_batches_repo, S3ReportStore(os.environ["REPORTS_BUCKET"]))
 # Only under `sam local`, which skips JWT authorizers (and sets AWS_SAM_LOCAL in its containers); the URL
 # comes from the template parameter LocalTokenIntrospectionUrl, empty when deployed.
 _introspection_url = os.environ.get("LOCAL_TOKEN_INTROSPECTION_URL")
@@ -132,6 +137,16 @@ def cancel_batch(batch_id: str) -> Response[BatchOut]:
 @app.post("/batches/<batch_id>/retry")
 def retry_batch(batch_id: str) -> Response[BatchOut]:
     return _accepted(batches.retry(_caller(), batch_id))
+
+
+@app.get("/batches/<batch_id>/report")
+def get_report(
+    batch_id: str,
+    format: Annotated[ReportFormat, Query()] = ReportFormat.CSV,  # noqa: A002 - the query parameter's name
+    scope: Annotated[ReportScope, Query()] = ReportScope.ALL,
+) -> Response[Any]:
+    url = reports.link(_owner(), batch_id, scope, format)
+    return Response(status_code=303, headers={"Location": url}, content_type=content_types.APPLICATION_JSON, body="")
 
 
 def _accepted(batch: Batch) -> Response[BatchOut]:

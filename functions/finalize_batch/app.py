@@ -1,8 +1,11 @@
-"""Aggregator: the last step of every execution, normal or not. Records final status, counts and timings.
+"""Aggregator: the last step of every execution, normal or not. Records final status, counts and timings,
+writes the reports and announces the batch.
 
-Also the safety net: EventBridge invokes it when an execution ends outside the state machine's Catch paths."""
+Also the safety net: EventBridge invokes it when an execution ends outside the state machine's Catch paths
+(then it also sends the callback, since the state machine will not)."""
 
 import os
+from datetime import timedelta
 from typing import Any
 
 from aws_lambda_powertools import Logger, Metrics, Tracer
@@ -11,15 +14,30 @@ from aws_lambda_powertools.utilities.parser import event_parser
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from batchops.adapters.dynamo_batches import DynamoBatchRepository
+from batchops.adapters.eventbridge import EventBridgePublisher
+from batchops.adapters.s3_reports import S3ReportStore
 from batchops.adapters.system import SystemClock
-from batchops.domain.finalization import BatchFinalizer, SystemFailure
+from batchops.adapters.webhooks import HttpWebhookSender, SecretsManagerSecret
+from batchops.domain.errors import WebhookDeliveryError
+from batchops.domain.finalization import BatchFinalizer, Publication, SystemFailure
+from batchops.domain.notifications import CallbackNotifier
 from batchops.events import ExecutionEndedEvent, FinalizeEvent
 
 logger = Logger()
 tracer = Tracer()
 metrics = Metrics()
 
-finalizer = BatchFinalizer(DynamoBatchRepository(os.environ["BATCHES_TABLE"]), SystemClock())
+_repo = DynamoBatchRepository(os.environ["BATCHES_TABLE"])
+finalizer = BatchFinalizer(
+    _repo,
+    SystemClock(),
+    Publication(
+        reports=S3ReportStore(os.environ["REPORTS_BUCKET"]),
+        events=EventBridgePublisher(os.environ["EVENT_BUS_NAME"]),
+        retention=timedelta(days=int(os.environ["RETENTION_DAYS"])),
+    ),
+)
+callbacks = CallbackNotifier(_repo, HttpWebhookSender(), SecretsManagerSecret(os.environ["WEBHOOK_SECRET_ARN"]))
 
 
 @logger.inject_lambda_context
@@ -27,12 +45,20 @@ finalizer = BatchFinalizer(DynamoBatchRepository(os.environ["BATCHES_TABLE"]), S
 @metrics.log_metrics
 @event_parser(model=FinalizeEvent | ExecutionEndedEvent)
 def lambda_handler(event: FinalizeEvent | ExecutionEndedEvent, context: LambdaContext) -> dict[str, Any]:
-    if isinstance(event, ExecutionEndedEvent):
-        event = event.to_finalize()
+    from_safety_net = isinstance(event, ExecutionEndedEvent)
+    task = event.to_finalize() if isinstance(event, ExecutionEndedEvent) else event
     failure = None
-    if event.failure is not None:
-        logger.error("batch workflow failed", extra={"batch_id": event.batch_id, "error": event.failure.error})
-        failure = SystemFailure(event.failure.error)
-    batch = finalizer.finalize(event.batch_id, failure)
-    metrics.add_metric(name=f"Batches_{batch.status.value}", unit=MetricUnit.Count, value=1)
-    return {"batchId": batch.batch_id, "status": batch.status.value}
+    if task.failure is not None:
+        logger.error("batch workflow failed", extra={"batch_id": task.batch_id, "error": task.failure.error})
+        failure = SystemFailure(task.failure.error)
+    result = finalizer.finalize(task.batch_id, failure)
+    batch = result.batch
+    if result.now_final:
+        metrics.add_metric(name=f"Batches_{batch.status.value}", unit=MetricUnit.Count, value=1)
+    if from_safety_net and result.now_final:
+        try:
+            callbacks.notify(batch.batch_id)
+        except WebhookDeliveryError:
+            logger.warning("callback not delivered", extra={"batch_id": batch.batch_id})
+    # `notify` tells the state machine to deliver the callback, with its retries.
+    return {"batchId": batch.batch_id, "status": batch.status.value, "notify": bool(batch.options.callback_url)}

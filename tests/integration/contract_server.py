@@ -1,4 +1,4 @@
-"""A stand-in for the downstream contract service, programmable per content id."""
+"""A programmable HTTP receiver: the downstream contract service (per content id) and webhook receivers."""
 
 import json
 import threading
@@ -16,14 +16,29 @@ class Behaviour:
     body: Any = None  # None: a JSON object with a fresh txId
 
 
+@dataclass(frozen=True)
+class Call:
+    path: str
+    headers: dict[str, str]
+    raw: bytes
+
+    @property
+    def body(self) -> Any:
+        return json.loads(self.raw or b"{}")
+
+
 @dataclass
 class ContractServer:
-    behaviours: dict[str, Behaviour] = field(default_factory=dict)
+    """Behaviours are chosen by the second path segment: the content id of /content/{id}/..., the key of
+    /hooks/{key}. A behaviour with `times` answers that many calls, then the default takes over."""
+
+    behaviours: dict[str, list[Behaviour]] = field(default_factory=dict)
     default: Behaviour = field(default_factory=Behaviour)
-    calls: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
+    calls: list[Call] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         self._lock = threading.Lock()
+        self._forever: dict[str, bool] = {}
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
         self._server.daemon_threads = True
         threading.Thread(target=self._server.serve_forever, daemon=True).start()
@@ -32,23 +47,31 @@ class ContractServer:
     def url(self) -> str:
         return f"http://127.0.0.1:{self._server.server_address[1]}"
 
-    def behave(self, content_id: str, behaviour: Behaviour) -> None:
+    def behave(self, key: str, behaviour: Behaviour, times: int | None = None) -> None:
+        """Answer calls for `key` this way: always, or for the next `times` calls only."""
         with self._lock:
-            self.behaviours[content_id] = behaviour
+            self.behaviours[key] = [behaviour] * times if times is not None else [behaviour]
+            self._forever[key] = times is None
 
-    def calls_for(self, content_id: str) -> list[tuple[str, dict[str, Any]]]:
+    def calls_for(self, key: str) -> list[tuple[str, dict[str, Any]]]:
+        return [(c.path, c.body) for c in self.raw_calls_for(key)]
+
+    def raw_calls_for(self, key: str) -> list[Call]:
         with self._lock:
-            return [c for c in self.calls if f"/content/{content_id}/" in c[0]]
+            return [c for c in self.calls if _key(c.path) == key]
 
     def stop(self) -> None:
         self._server.shutdown()
         self._server.server_close()
 
-    def _respond(self, path: str, body: dict[str, Any]) -> tuple[int, bytes]:
-        content_id = path.split("/")[2] if path.count("/") >= 3 else ""
+    def _respond(self, path: str, headers: dict[str, str], raw: bytes) -> tuple[int, bytes]:
+        key = _key(path)
         with self._lock:
-            self.calls.append((path, body))
-            behaviour = self.behaviours.get(content_id, self.default)
+            self.calls.append(Call(path, headers, raw))
+            queue = self.behaviours.get(key, [])
+            behaviour = queue[0] if queue else self.default
+            if queue and not self._forever.get(key):
+                queue.pop(0)
         if behaviour.delay_seconds:
             time.sleep(behaviour.delay_seconds)
         reply = behaviour.body if behaviour.body is not None else {"txId": f"0x{uuid.uuid4().hex}"}
@@ -60,8 +83,9 @@ class ContractServer:
         class Handler(BaseHTTPRequestHandler):
             def do_POST(self) -> None:
                 length = int(self.headers.get("content-length") or 0)
-                body = json.loads(self.rfile.read(length) or b"{}")
-                status, data = server._respond(self.path, body)
+                raw = self.rfile.read(length)
+                headers = {k.lower(): v for k, v in self.headers.items()}
+                status, data = server._respond(self.path, headers, raw)
                 try:
                     self.send_response(status)
                     self.send_header("content-type", "application/json")
@@ -75,3 +99,8 @@ class ContractServer:
                 pass
 
         return Handler
+
+
+def _key(path: str) -> str:
+    parts = path.split("/")
+    return parts[2] if len(parts) > 2 else ""

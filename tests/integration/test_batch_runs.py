@@ -236,5 +236,10 @@ def test_execution_is_named_by_batch_id_and_its_input_holds_no_item_data(user: A
 
 def test_a_failed_batch_fails_its_execution_for_operators(user: Api, stack: OfflineStack) -> None:
     batch = user.wait_final(user.submit(PRICE, ["missing"], {"newPrice": 1}, continueOnError=False)["batchId"])
-    execution = stack.client("stepfunctions").describe_execution(executionArn=batch["executionArn"])
+    sfn = stack.client("stepfunctions")
+    # The batch is final first; its execution ends a moment later, after the aggregator's publication.
+    deadline = time.monotonic() + 30
+    while (execution := sfn.describe_execution(executionArn=batch["executionArn"]))["status"] == "RUNNING":
+        assert time.monotonic() < deadline, "the execution never ended"
+        time.sleep(0.1)
     assert (batch["status"], execution["status"], execution["error"]) == ("failed", "FAILED", "BatchFailed")

@@ -1,8 +1,10 @@
 """In-memory implementations of the ports, for testing the domain without AWS."""
 
 import itertools
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from batchops.content.models import Change, Content
 from batchops.domain.errors import ContentNotFoundError, ContentRemovedError, ContractSyncError, WorkflowStartError
@@ -18,6 +20,7 @@ from batchops.domain.models import (
     Page,
     StopReason,
 )
+from batchops.domain.reports import ReportFormat, ReportScope
 
 
 class FakeClock:
@@ -62,6 +65,7 @@ class FakeWorkflow:
 class InMemoryBatches:
     batches: dict[str, Batch] = field(default_factory=dict)
     items: dict[tuple[str, int], BatchItem] = field(default_factory=dict)
+    expiries: dict[str, datetime] = field(default_factory=dict)
 
     def create(self, batch: Batch, items: list[BatchItem]) -> None:
         self.items.update({(i.batch_id, i.index): i for i in items})
@@ -145,6 +149,31 @@ class InMemoryBatches:
             return False
         self.batches[batch.batch_id] = batch
         return True
+
+    def expire(self, batch_id: str, items: list[BatchItem], at: datetime) -> None:
+        self.expiries[batch_id] = at
+
+    def mark_published(self, batch_id: str) -> None:
+        self.batches[batch_id] = replace(self.batches[batch_id], published=True)
+
+
+@dataclass
+class InMemoryReports:
+    objects: dict[tuple[str, ReportScope, ReportFormat], bytes] = field(default_factory=dict)
+
+    def put(self, batch_id: str, scope: ReportScope, fmt: ReportFormat, body: bytes) -> None:
+        self.objects[(batch_id, scope, fmt)] = body
+
+    def link(self, batch_id: str, scope: ReportScope, fmt: ReportFormat, expires_in_seconds: int) -> str:
+        return f"https://reports.example/{batch_id}/{scope}.{fmt}?expires={expires_in_seconds}"
+
+
+@dataclass
+class RecordedEvents:
+    published: list[tuple[str, Mapping[str, Any]]] = field(default_factory=list)
+
+    def publish(self, detail_type: str, detail: Mapping[str, Any]) -> None:
+        self.published.append((detail_type, detail))
 
 
 @dataclass

@@ -1,5 +1,6 @@
 """The batch engine: submission, item processing and finalization, over in-memory ports."""
 
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -7,7 +8,7 @@ import pytest
 from batchops.content.operations import ContentResources
 from batchops.domain.batches import BatchService, Caller, Submission
 from batchops.domain.errors import BatchNotFoundError, InvalidRequestError, WorkflowStartError
-from batchops.domain.finalization import BatchFinalizer, SystemFailure
+from batchops.domain.finalization import BatchFinalizer, Publication, SystemFailure
 from batchops.domain.models import BatchOptions, BatchStatus, ItemStatus
 from batchops.domain.processing import ItemProcessor, ItemRecorder
 from batchops.operations.catalog import REGISTRY
@@ -17,6 +18,8 @@ from tests.unit.fakes import (
     FakeWorkflow,
     InMemoryBatches,
     InMemoryContent,
+    InMemoryReports,
+    RecordedEvents,
     SequentialIds,
     content,
 )
@@ -35,7 +38,11 @@ class World:
         self.processor = ItemProcessor(
             ItemRecorder(self.repo, clock), REGISTRY.bind(ContentResources(self.content, self.contract))
         )
-        self.finalizer = BatchFinalizer(self.repo, clock)
+        self.reports = InMemoryReports()
+        self.events = RecordedEvents()
+        self.finalizer = BatchFinalizer(
+            self.repo, clock, Publication(self.reports, self.events, retention=timedelta(days=90))
+        )
 
     def submit(self, items: list[Any], continue_on_error: bool = True, **params: Any) -> str:
         submission = Submission(
@@ -97,7 +104,7 @@ def test_after_a_failure_with_continue_on_error_false_no_new_item_is_applied() -
     statuses = [i.status for i in world.repo.all_items(batch_id)]
     assert statuses == [ItemStatus.FAILED, ItemStatus.SKIPPED]
     assert world.content.contents["b"].price == 100
-    final = world.finalizer.finalize(batch_id, None)
+    final = world.finalizer.finalize(batch_id, None).batch
     assert final.status is BatchStatus.FAILED
     assert final.error is not None and final.error.code == "stopped_on_error"
 
@@ -109,7 +116,7 @@ def test_finalization_counts_from_item_records_and_skips_never_started_items() -
     world.processor.process(batch_id, 0)
     world.processor.process(batch_id, 1)
 
-    final = world.finalizer.finalize(batch_id, SystemFailure("States.Runtime"))
+    final = world.finalizer.finalize(batch_id, SystemFailure("States.Runtime")).batch
 
     assert final.status is BatchStatus.FAILED
     assert final.error is not None and final.error.code == "system_error"
@@ -126,8 +133,12 @@ def test_finalizing_twice_keeps_the_first_result() -> None:
     world.run(batch_id)
     first = world.finalizer.finalize(batch_id, None)
     second = world.finalizer.finalize(batch_id, SystemFailure("late"))
-    assert first == second
-    assert first.status is BatchStatus.COMPLETED
+    assert (first.now_final, second.now_final) == (True, False)
+    assert second.batch.status is first.batch.status is BatchStatus.COMPLETED
+    assert second.batch.error is None
+    # Reports and the event went out once, with the batch's final status.
+    assert [detail["status"] for _, detail in world.events.published] == ["completed"]
+    assert len(world.reports.objects) == 4
 
 
 def test_system_failure_of_one_item_is_recorded_once() -> None:

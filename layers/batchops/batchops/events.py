@@ -16,8 +16,11 @@ class WorkflowError(TaskEvent):
     cause: str | None = Field(default=None, alias="Cause")
 
 
-class ItemEvent(TaskEvent):
+class BatchEvent(TaskEvent):
     batch_id: str = Field(alias="batchId")
+
+
+class ItemEvent(BatchEvent):
     index: int = Field(ge=0)
 
 
@@ -25,8 +28,7 @@ class ItemFailureEvent(ItemEvent):
     failure: WorkflowError
 
 
-class FinalizeEvent(TaskEvent):
-    batch_id: str = Field(alias="batchId")
+class FinalizeEvent(BatchEvent):
     failure: WorkflowError | None = None
 
 

@@ -65,6 +65,19 @@ def _error(value: dict[str, Any] | None) -> ErrorInfo | None:
     return ErrorInfo(value["code"], value["message"]) if value else None
 
 
+def _outcome_fields(item: BatchItem) -> dict[str, Any]:
+    outcome = item.outcome or ItemOutcome(item.status, "")
+    return {
+        "status": item.status.value,
+        "message": outcome.message,
+        "error": _error_dict(outcome.error),
+        "warnings": [asdict(w) for w in outcome.warnings],
+        "output": outcome.output,
+        "durationMs": item.duration_ms or 0,
+        "finishedAt": item.finished_at,
+    }
+
+
 def _owner_key(owner: str) -> str:
     return f"OWNER#{owner}"
 
@@ -140,30 +153,45 @@ class DynamoBatchRepository:
             )
 
     def record_outcome(self, item: BatchItem) -> bool:
-        outcome = item.outcome or ItemOutcome(item.status, "")
-        values = {
-            ":status": item.status.value,
-            ":message": outcome.message,
-            ":error": _error_dict(outcome.error),
-            ":warnings": [asdict(w) for w in outcome.warnings],
-            ":output": outcome.output,
-            ":duration": item.duration_ms or 0,
-            ":finished": item.finished_at,
-        }
+        fields = _outcome_fields(item)
         return self._update_if(
             "recording an item result",
             Key=_key(item.batch_id, _item_sk(item.index)),
-            UpdateExpression=(
-                "SET #status = :status, message = :message, #error = :error, warnings = :warnings, "
-                "#output = :output, durationMs = :duration, finishedAt = :finished"
-            ),
+            UpdateExpression="SET " + ", ".join(f"#{name} = :{name}" for name in fields),
             ConditionExpression="#status = :pending",
-            ExpressionAttributeNames={"#status": "status", "#error": "error", "#output": "output"},
+            ExpressionAttributeNames={f"#{name}": name for name in fields},
             ExpressionAttributeValues={
-                **{k: to_attr(v) for k, v in values.items()},
+                **{f":{name}": to_attr(value) for name, value in fields.items()},
                 ":pending": to_attr(ItemStatus.PENDING.value),
             },
         )
+
+    def expire(self, batch_id: str, items: list[BatchItem], at: datetime) -> None:
+        expires_at = int(at.timestamp())  # DynamoDB TTL: epoch seconds
+        # Items are final by now and nobody writes them again: rewriting them whole is safe and takes
+        # one request per 25 items instead of one per item.
+        requests = [
+            {"PutRequest": {"Item": to_item({**self._item_record(i), **_outcome_fields(i), "expiresAt": expires_at})}}
+            for i in items
+        ]
+        with store_errors("setting the expiry of a batch"):
+            for start in range(0, len(requests), _BATCH_WRITE_SIZE):
+                self._write_all(requests[start : start + _BATCH_WRITE_SIZE])
+            self._db.update_item(
+                TableName=self._table,
+                Key=_key(batch_id, _META),
+                UpdateExpression="SET expiresAt = :at",
+                ExpressionAttributeValues={":at": to_attr(expires_at)},
+            )
+
+    def mark_published(self, batch_id: str) -> None:
+        with store_errors("marking a batch published"):
+            self._db.update_item(
+                TableName=self._table,
+                Key=_key(batch_id, _META),
+                UpdateExpression="SET published = :yes",
+                ExpressionAttributeValues={":yes": to_attr(True)},
+            )
 
     def add_to_counts(self, batch_id: str, status: ItemStatus, duration_ms: int) -> Counts:
         with store_errors("counting an item"):
@@ -412,6 +440,7 @@ class DynamoBatchRepository:
             retried_by=r.get("retriedBy"),
             source_ip=r.get("sourceIp"),
             user_agent=r.get("userAgent"),
+            published=bool(r.get("published")),
         )
 
     @staticmethod

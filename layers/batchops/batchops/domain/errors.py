@@ -92,3 +92,9 @@ class RateLimitedError(BatchOpsError):
     def __init__(self, limit: int, retry_after_seconds: int) -> None:
         self.retry_after_seconds = retry_after_seconds
         super().__init__(f"at most {limit} new batches per hour; retry in {retry_after_seconds} s")
+
+
+class WebhookDeliveryError(BatchOpsError):
+    """The callback URL did not answer 2xx; the state machine retries with backoff."""
+
+    code = "webhook_delivery_failed"

@@ -2,11 +2,14 @@
 
 from collections import Counter
 from dataclasses import dataclass, replace
+from datetime import timedelta
 
 from batchops.domain.errors import BatchNotFoundError
-from batchops.domain.models import Batch, BatchStatus, Counts, ErrorInfo, ItemStatus, StopReason
-from batchops.domain.ports import BatchRepository, Clock
+from batchops.domain.models import Batch, BatchItem, BatchStatus, Counts, ErrorInfo, ItemStatus, StopReason
+from batchops.domain.notifications import DETAIL_TYPES, notification
+from batchops.domain.ports import BatchRepository, Clock, EventPublisher, ReportStore
 from batchops.domain.processing import not_started
+from batchops.domain.reports import all_reports
 
 _STOP_ERRORS = {
     StopReason.STOPPED_ON_ERROR: "Stopped after the first failed item because continueOnError is false",
@@ -22,17 +25,45 @@ class SystemFailure:
 
 
 @dataclass(frozen=True)
+class Publication:
+    """What a batch leaves behind once final: reports, an event, and an expiry date."""
+
+    reports: ReportStore
+    events: EventPublisher
+    retention: timedelta
+
+
+@dataclass(frozen=True)
+class Finalized:
+    batch: Batch
+    # False when the batch was already final before this call.
+    now_final: bool
+
+
+@dataclass(frozen=True)
 class BatchFinalizer:
     repo: BatchRepository
     clock: Clock
+    publication: Publication
 
-    def finalize(self, batch_id: str, failure: SystemFailure | None) -> Batch:
+    def finalize(self, batch_id: str, failure: SystemFailure | None) -> Finalized:
         batch = self.repo.get(batch_id)
         if batch is None:
             raise BatchNotFoundError(batch_id)
-        if batch.is_final:
-            return batch
+        result = Finalized(batch, now_final=False) if batch.is_final else self._close(batch, failure)
+        if not result.batch.published:
+            # Also on a retry after a failed publication, and for a batch another path ended (MarkFailed):
+            # reports and expiry are rewritten alike, and the event is delivered at least once.
+            items = self.repo.all_items(batch_id)
+            self._write_reports(batch_id, items)
+            assert result.batch.completed_at is not None
+            self.repo.expire(batch_id, items, result.batch.completed_at + self.publication.retention)
+            self.publication.events.publish(DETAIL_TYPES[result.batch.status], notification(result.batch))
+            self.repo.mark_published(batch_id)
+        return result
 
+    def _close(self, batch: Batch, failure: SystemFailure | None) -> Finalized:
+        batch_id = batch.batch_id
         # Counts come from the item records, not the live counters: they are the source of truth
         # even if a counter update was lost to a crash between an item's two writes.
         items = self.repo.all_items(batch_id)
@@ -65,11 +96,18 @@ class BatchFinalizer:
             completed_at=self.clock.now(),
             error=self._error(batch, failure),
         )
+        # Every item is final by now: the reports are written before the status, so that a client who
+        # sees the batch final can download them at once.
+        self._write_reports(batch_id, items)
         if not self.repo.finalize(final):
-            # Someone else (a cancel, a concurrent run) finished it first; theirs stands.
+            # Someone else (a concurrent run) finished it first; theirs stands.
             current = self.repo.get(batch_id)
-            return current if current is not None else final
-        return final
+            return Finalized(current if current is not None else final, now_final=False)
+        return Finalized(final, now_final=True)
+
+    def _write_reports(self, batch_id: str, items: list[BatchItem]) -> None:
+        for (scope, fmt), body in all_reports(items).items():
+            self.publication.reports.put(batch_id, scope, fmt, body)
 
     @staticmethod
     def _status(batch: Batch, failure: SystemFailure | None) -> BatchStatus:

@@ -89,6 +89,8 @@ class Batch:
     retried_by: str | None = None
     source_ip: str | None = None
     user_agent: str | None = None
+    # Once final: whether its reports, expiry and event are out.
+    published: bool = False
 
     @property
     def is_final(self) -> bool:

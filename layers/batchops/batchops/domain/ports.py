@@ -18,6 +18,7 @@ from batchops.domain.models import (
     Page,
     StopReason,
 )
+from batchops.domain.reports import ReportFormat, ReportScope
 
 
 class Clock(Protocol):
@@ -68,6 +69,27 @@ class BatchRepository(Protocol):
 
     def finalize(self, batch: Batch) -> bool:
         """Write final status, counts and timings unless the batch is already final. False if it was."""
+
+    def expire(self, batch_id: str, items: list[BatchItem], at: datetime) -> None:
+        """Let the batch and its items expire (DynamoDB TTL) at a time."""
+
+    def mark_published(self, batch_id: str) -> None: ...
+
+
+class ReportStore(Protocol):
+    def put(self, batch_id: str, scope: ReportScope, fmt: ReportFormat, body: bytes) -> None: ...
+
+    def link(self, batch_id: str, scope: ReportScope, fmt: ReportFormat, expires_in_seconds: int) -> str:
+        """A time-limited URL to download a report."""
+
+
+class EventPublisher(Protocol):
+    def publish(self, detail_type: str, detail: Mapping[str, Any]) -> None: ...
+
+
+class WebhookSender(Protocol):
+    def post(self, url: str, body: bytes, headers: Mapping[str, str]) -> None:
+        """Deliver a body; raises WebhookDeliveryError unless the receiver answered 2xx."""
 
 
 class WorkflowStarter(Protocol):

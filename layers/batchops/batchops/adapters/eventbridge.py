@@ -1,0 +1,28 @@
+"""EventPublisher over an EventBridge bus: source `batchops`."""
+
+import json
+from collections.abc import Mapping
+from typing import Any
+
+import boto3
+from botocore.exceptions import BotoCoreError, ClientError
+
+from batchops.domain.errors import StoreUnavailableError
+
+SOURCE = "batchops"
+
+
+class EventBridgePublisher:
+    def __init__(self, bus_name: str, client: Any = None) -> None:
+        self._bus = bus_name
+        self._events = client or boto3.client("events")
+
+    def publish(self, detail_type: str, detail: Mapping[str, Any]) -> None:
+        entry = {"Source": SOURCE, "DetailType": detail_type, "Detail": json.dumps(detail), "EventBusName": self._bus}
+        try:
+            reply = self._events.put_events(Entries=[entry])
+        except (ClientError, BotoCoreError) as e:
+            raise StoreUnavailableError(f"publishing an event failed: {type(e).__name__}") from e
+        if reply.get("FailedEntryCount"):
+            code = reply["Entries"][0].get("ErrorCode", "unknown")
+            raise StoreUnavailableError(f"publishing an event failed: {code}")

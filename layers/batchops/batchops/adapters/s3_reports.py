@@ -1,0 +1,42 @@
+"""ReportStore over an S3 bucket: one object per report, downloaded through presigned URLs."""
+
+from typing import Any
+
+import boto3
+from botocore.exceptions import BotoCoreError, ClientError
+
+from batchops.domain.errors import StoreUnavailableError
+from batchops.domain.reports import ReportFormat, ReportScope
+
+_CONTENT_TYPES = {ReportFormat.CSV: "text/csv; charset=utf-8", ReportFormat.JSONL: "application/x-ndjson"}
+
+
+def _key(batch_id: str, scope: ReportScope, fmt: ReportFormat) -> str:
+    return f"reports/{batch_id}/{scope.value}.{fmt.value}"
+
+
+class S3ReportStore:
+    def __init__(self, bucket: str, client: Any = None) -> None:
+        self._bucket = bucket
+        self._s3 = client or boto3.client("s3")
+
+    def put(self, batch_id: str, scope: ReportScope, fmt: ReportFormat, body: bytes) -> None:
+        try:
+            self._s3.put_object(
+                Bucket=self._bucket, Key=_key(batch_id, scope, fmt), Body=body, ContentType=_CONTENT_TYPES[fmt]
+            )
+        except (ClientError, BotoCoreError) as e:
+            raise StoreUnavailableError(f"storing a report failed: {type(e).__name__}") from e
+
+    def link(self, batch_id: str, scope: ReportScope, fmt: ReportFormat, expires_in_seconds: int) -> str:
+        filename = f"batch-{batch_id}-{scope.value}.{fmt.value}"
+        params = {
+            "Bucket": self._bucket,
+            "Key": _key(batch_id, scope, fmt),
+            "ResponseContentDisposition": f'attachment; filename="{filename}"',
+        }
+        try:
+            url: str = self._s3.generate_presigned_url("get_object", Params=params, ExpiresIn=expires_in_seconds)
+        except (ClientError, BotoCoreError) as e:
+            raise StoreUnavailableError(f"signing a report link failed: {type(e).__name__}") from e
+        return url

@@ -1,0 +1,59 @@
+"""What the world is told when a batch reaches a final status: the same JSON for events and webhooks."""
+
+import hashlib
+import hmac
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from batchops.domain.models import Batch, BatchStatus
+from batchops.domain.ports import BatchRepository, WebhookSender
+
+DETAIL_TYPES = {
+    BatchStatus.COMPLETED: "Batch Completed",
+    BatchStatus.FAILED: "Batch Failed",
+    BatchStatus.CANCELLED: "Batch Cancelled",
+}
+SIGNATURE_HEADER = "X-Batchops-Signature"
+
+
+def notification(batch: Batch) -> dict[str, Any]:
+    """Ids, status and counts only: no item bodies, params or other personal data."""
+    counts = batch.counts
+    return {
+        "batchId": batch.batch_id,
+        "owner": batch.owner,
+        "operation": batch.operation,
+        "status": batch.status.value,
+        "totalItems": batch.total_items,
+        "succeededItems": counts.succeeded,
+        "failedItems": counts.failed,
+        "skippedItems": counts.skipped,
+        "cancelledItems": counts.cancelled,
+        "error": {"code": batch.error.code, "message": batch.error.message} if batch.error else None,
+    }
+
+
+def signature(secret: bytes, body: bytes) -> str:
+    """The value of X-Batchops-Signature: HMAC-SHA256 of the exact body, hex, prefixed `sha256=`."""
+    return "sha256=" + hmac.new(secret, body, hashlib.sha256).hexdigest()
+
+
+@dataclass(frozen=True)
+class CallbackNotifier:
+    """POSTs a final batch's notification to its callbackUrl, signed with the service's secret."""
+
+    repo: BatchRepository
+    sender: WebhookSender
+    secret: Callable[[], bytes]
+
+    def notify(self, batch_id: str) -> bool:
+        """True when a callback was delivered; False when the batch has none (or is not final)."""
+        batch = self.repo.get(batch_id)
+        if batch is None or not batch.is_final or not batch.options.callback_url:
+            return False
+        body = json.dumps(notification(batch), separators=(",", ":")).encode()
+        headers = {"Content-Type": "application/json", SIGNATURE_HEADER: signature(self.secret(), body)}
+        self.sender.post(batch.options.callback_url, body, headers)
+        return True

@@ -1,0 +1,212 @@
+"""What a final batch leaves behind: reports in S3, an EventBridge event, a signed webhook, an expiry date."""
+
+import csv
+import hashlib
+import hmac
+import io
+import json
+import time
+import urllib.request
+import uuid
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+
+from local.stack import OfflineStack
+from tests.integration.client import Api, Reply
+from tests.integration.conftest import SlowContents
+from tests.integration.contract_server import Behaviour, Call, ContractServer
+
+PRICE = "content.update-price"
+
+
+class _NoRedirect(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, *args: Any, **kwargs: Any) -> None:
+        return None
+
+
+def _report_redirect(user: Api, batch_id: str, query: str) -> Reply:
+    """The API's answer itself (a 303), not the download it points to."""
+    opener = urllib.request.build_opener(_NoRedirect)
+    request = urllib.request.Request(  # noqa: S310 - local stack
+        f"{user.base_url}/batches/{batch_id}/report{query}", headers={"authorization": f"Bearer {user.token}"}
+    )
+    try:
+        with opener.open(request, timeout=30) as reply:
+            return Reply(reply.status, dict(reply.headers.items()), reply.read())
+    except urllib.error.HTTPError as e:
+        return Reply(e.code, dict(e.headers.items()), json.loads(e.read() or b"null"))
+
+
+def _download(url: str) -> str:
+    with urllib.request.urlopen(url, timeout=30) as reply:  # noqa: S310 - the presigned local URL
+        return str(reply.read().decode())
+
+
+def _poll[T](probe: Callable[[], T | None], timeout: float = 60) -> T:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        found = probe()
+        if found is not None:
+            return found
+        time.sleep(0.2)
+    raise AssertionError(f"nothing after {timeout}s")
+
+
+def test_a_final_batch_has_csv_and_jsonl_reports_behind_presigned_links(user: Api) -> None:
+    good = user.create_contents(2)
+    batch_id = user.submit(PRICE, [good[0], "missing", good[1]], {"newPrice": 5})["batchId"]
+    user.wait_final(batch_id)
+
+    reply = _report_redirect(user, batch_id, "")
+    assert reply.status == 303, reply
+    rows = list(csv.DictReader(io.StringIO(_download(reply.headers["location"]))))
+    assert [(r["index"], r["itemId"], r["status"], r["errorCode"]) for r in rows] == [
+        ("0", good[0], "succeeded", ""),
+        ("1", "missing", "failed", "not_found"),
+        ("2", good[1], "succeeded", ""),
+    ]
+    assert list(rows[0]) == ["index", "itemId", "status", "errorCode", "message", "warnings", "durationMs"]
+
+    failed = _report_redirect(user, batch_id, "?format=jsonl&scope=failed")
+    lines = [json.loads(line) for line in _download(failed.headers["location"]).splitlines()]
+    assert [(line["itemId"], line["errorCode"], line["warnings"]) for line in lines] == [("missing", "not_found", [])]
+
+
+def test_a_report_is_refused_before_the_batch_is_final_and_to_other_owners(
+    user: Api, other_user: Api, slow_contents: SlowContents
+) -> None:
+    batch_id = user.submit(PRICE, slow_contents(3, 0.3), {"newPrice": 5}, maxConcurrency=1)["batchId"]
+    early = _report_redirect(user, batch_id, "")
+    assert (early.status, early.body["error"]["code"]) == (409, "batch_not_finished")
+    user.wait_final(batch_id)
+    assert _report_redirect(other_user, batch_id, "").status == 404
+    assert _report_redirect(user, batch_id, "?format=xml").status == 400
+
+
+@pytest.fixture(scope="module")
+def bus_messages(stack: OfflineStack) -> Iterator[Callable[[str], list[dict[str, Any]]]]:
+    """Every event of the batchops bus lands in a queue; returns a reader of one batch's events."""
+    sqs, events = stack.client("sqs"), stack.client("events")
+    queue_url = sqs.create_queue(QueueName=f"bus-{uuid.uuid4().hex[:8]}")["QueueUrl"]
+    queue_arn = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    bus = stack.output("EventBusName")
+    events.put_rule(Name="all-batches", EventBusName=bus, EventPattern=json.dumps({"source": ["batchops"]}))
+    events.put_targets(Rule="all-batches", EventBusName=bus, Targets=[{"Id": "queue", "Arn": queue_arn}])
+    seen: list[dict[str, Any]] = []
+
+    def of_batch(batch_id: str) -> list[dict[str, Any]]:
+        for message in sqs.receive_message(QueueUrl=queue_url, MaxNumberOfMessages=10).get("Messages", []):
+            seen.append(json.loads(message["Body"]))
+        return [e for e in seen if e["detail"]["batchId"] == batch_id]
+
+    yield of_batch
+    events.remove_targets(Rule="all-batches", EventBusName=bus, Ids=["queue"])
+    events.delete_rule(Name="all-batches", EventBusName=bus)
+
+
+def test_every_final_status_is_announced_on_the_event_bus(
+    user: Api, bus_messages: Callable[[str], list[dict[str, Any]]]
+) -> None:
+    done = user.submit(PRICE, [user.create_content()["contentId"], "missing"], {"newPrice": 5})["batchId"]
+    stopped = user.submit(PRICE, ["missing", "also-missing"], {"newPrice": 5}, continueOnError=False)["batchId"]
+    for batch_id in (done, stopped):
+        user.wait_final(batch_id)
+
+    completed = _poll(lambda: bus_messages(done) or None)
+    assert [(e["source"], e["detail-type"]) for e in completed] == [("batchops", "Batch Completed")]
+    assert completed[0]["detail"] | {"owner": None} == {
+        "batchId": done,
+        "owner": None,
+        "operation": PRICE,
+        "status": "completed",
+        "totalItems": 2,
+        "succeededItems": 1,
+        "failedItems": 1,
+        "skippedItems": 0,
+        "cancelledItems": 0,
+        "error": None,
+    }
+    assert completed[0]["detail"]["owner"] == user.owner
+    failed = _poll(lambda: bus_messages(stopped) or None)
+    assert failed[0]["detail-type"] == "Batch Failed"
+    assert failed[0]["detail"]["error"]["code"] == "stopped_on_error"
+
+
+def _signature_is_valid(stack: OfflineStack, call: Call) -> bool:
+    secret = stack.client("secretsmanager").get_secret_value(SecretId=stack.output("WebhookSecretArn"))
+    expected = "sha256=" + hmac.new(secret["SecretString"].encode(), call.raw, hashlib.sha256).hexdigest()
+    return hmac.compare_digest(call.headers.get("x-batchops-signature", ""), expected)
+
+
+def test_the_callback_gets_a_signed_post_retried_until_it_answers(
+    user: Api, stack: OfflineStack, contract: ContractServer
+) -> None:
+    hook = f"hook-{uuid.uuid4().hex[:8]}"
+    contract.behave(hook, Behaviour(status=500), times=2)
+    callback = f"{contract.url}/hooks/{hook}"
+    batch_id = user.submit(PRICE, [user.create_content()["contentId"]], {"newPrice": 5}, callbackUrl=callback)[
+        "batchId"
+    ]
+    assert user.wait_final(batch_id)["status"] == "completed"
+
+    calls = _poll(lambda: contract.raw_calls_for(hook) if len(contract.raw_calls_for(hook)) >= 3 else None)
+    assert len(calls) == 3  # two 500s, then delivered
+    assert all(_signature_is_valid(stack, call) for call in calls)
+    assert calls[-1].body["batchId"] == batch_id
+    assert calls[-1].body["status"] == "completed"
+    assert calls[-1].headers["content-type"] == "application/json"
+
+
+def test_a_callback_that_keeps_failing_never_changes_the_batch(user: Api, contract: ContractServer) -> None:
+    hook = f"hook-{uuid.uuid4().hex[:8]}"
+    contract.behave(hook, Behaviour(status=503))
+    callback = f"{contract.url}/hooks/{hook}"
+    batch_id = user.submit(PRICE, ["missing"], {"newPrice": 5}, callbackUrl=callback)["batchId"]
+    batch = user.wait_final(batch_id)
+    _poll(lambda: contract.raw_calls_for(hook) if len(contract.raw_calls_for(hook)) >= 2 else None)
+    assert user.batch(batch_id) == batch
+    assert batch["status"] == "completed"
+
+
+def test_a_scheduled_batch_cancelled_before_it_starts_still_calls_back(
+    user: Api, stack: OfflineStack, contract: ContractServer
+) -> None:
+    hook = f"hook-{uuid.uuid4().hex[:8]}"
+    at = (datetime.now(UTC) + timedelta(minutes=10)).isoformat()
+    options = {"scheduledFor": at, "callbackUrl": f"{contract.url}/hooks/{hook}"}
+    batch_id = user.submit(PRICE, ["a", "b"], {"newPrice": 5}, **options)["batchId"]
+    assert user.request("POST", f"/batches/{batch_id}/cancel").status == 202
+
+    call = _poll(lambda: next(iter(contract.raw_calls_for(hook)), None))
+    assert call.body["status"] == "cancelled" and call.body["cancelledItems"] == 2
+    assert _signature_is_valid(stack, call)
+
+
+def test_final_records_expire_after_the_retention_period_and_carry_the_audit_trail(
+    user: Api, stack: OfflineStack
+) -> None:
+    batch_id = user.submit(PRICE, ["x", "y"], {"newPrice": 5})["batchId"]
+    batch = user.wait_final(batch_id)
+
+    def expiring_records() -> list[dict[str, Any]] | None:
+        records: list[dict[str, Any]] = stack.client("dynamodb").query(
+            TableName=stack.output("BatchesTableName"),
+            KeyConditionExpression="pk = :pk",
+            ExpressionAttributeValues={":pk": {"S": f"BATCH#{batch_id}"}},
+        )["Items"]
+        return records if all("expiresAt" in r for r in records) else None
+
+    # Set right after the final status, with the event.
+    records = _poll(expiring_records, timeout=10)
+    completed = datetime.fromisoformat(batch["completedAt"])
+    expected = int((completed + timedelta(days=90)).timestamp())
+    assert len(records) == 3
+    assert all(abs(int(r["expiresAt"]["N"]) - expected) <= 1 for r in records)
+    meta = next(r for r in records if r["sk"]["S"] == "META")
+    assert meta["sourceIp"]["S"] == "127.0.0.1"
+    assert meta["userAgent"]["S"].startswith("Python-urllib")
+    rules = stack.client("s3").get_bucket_lifecycle_configuration(Bucket=stack.output("ReportsBucketName"))["Rules"]
+    assert [(r["Expiration"]["Days"], r["Status"]) for r in rules] == [(90, "Enabled")]
