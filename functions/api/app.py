@@ -1,6 +1,7 @@
 """The HTTP API: every route of the service. Wiring only: parse, call one service function, shape the reply."""
 
 import os
+from collections.abc import Callable
 from typing import Annotated, Any
 
 from aws_lambda_powertools import Logger, Metrics, Tracer
@@ -8,6 +9,15 @@ from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
 from aws_lambda_powertools.event_handler.openapi.params import Body, Query
 from aws_lambda_powertools.logging import correlation_paths
+from aws_lambda_powertools.utilities.idempotency import (
+    DynamoDBPersistenceLayer,
+    IdempotencyConfig,
+    idempotent_function,
+)
+from aws_lambda_powertools.utilities.idempotency.exceptions import (
+    IdempotencyAlreadyInProgressError,
+    IdempotencyValidationError,
+)
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import BaseModel
 
@@ -37,6 +47,7 @@ from batchops.domain.batches import BatchService, Caller, Submission
 from batchops.domain.errors import (
     BatchOpsError,
     ConflictError,
+    FieldProblem,
     InvalidRequestError,
     NotFoundError,
     RateLimitedError,
@@ -44,7 +55,7 @@ from batchops.domain.errors import (
     WorkflowStartError,
     WorkflowStopError,
 )
-from batchops.domain.models import Batch, BatchFilter, BatchStatus, ItemStatus
+from batchops.domain.models import BatchFilter, BatchStatus, ItemStatus
 from batchops.domain.report_links import ReportLinks
 from batchops.domain.reports import ReportFormat, ReportScope
 from batchops.operations.catalog import REGISTRY
@@ -69,6 +80,11 @@ contents = ContentService(DynamoContentRepository(os.environ["CONTENT_TABLE"]), 
 reports = ReportLinks(_batches_repo, S3ReportStore(os.environ["REPORTS_BUCKET"]))
 # Only under `sam local`, which skips JWT authorizers (and sets AWS_SAM_LOCAL in its containers); the URL
 # comes from the template parameter LocalTokenIntrospectionUrl, empty when deployed.
+# Powertools idempotency for POST /content and POST /batches with an Idempotency-Key header.
+_idempotency = IdempotencyConfig(
+    event_key_jmespath="key", payload_validation_jmespath="body", expires_after_seconds=24 * 60 * 60
+)
+_idempotency_store = DynamoDBPersistenceLayer(table_name=os.environ["IDEMPOTENCY_TABLE"])
 _introspection_url = os.environ.get("LOCAL_TOKEN_INTROSPECTION_URL")
 _on_sam_local = os.environ.get("AWS_SAM_LOCAL") == "true"
 introspector = HttpTokenIntrospector(_introspection_url) if _introspection_url and _on_sam_local else None
@@ -95,10 +111,32 @@ def _json[ModelT: BaseModel](status: int, model: ModelT, headers: dict[str, str]
     return Response(status_code=status, content_type=content_types.APPLICATION_JSON, body=model, headers=headers)
 
 
+@idempotent_function(data_keyword_argument="request", persistence_store=_idempotency_store, config=_idempotency)
+def _first_reply(request: dict[str, Any], produce: Callable[[], dict[str, Any]]) -> dict[str, Any]:
+    return produce()
+
+
+def _once(route: str, produce: Callable[[], BaseModel]) -> dict[str, Any]:
+    """The reply to a request; with an Idempotency-Key header, the first reply to that key and body."""
+
+    def reply() -> dict[str, Any]:
+        return produce().model_dump(mode="json", by_alias=True)
+
+    key = app.current_event.headers.get("idempotency-key")
+    if key is None:
+        return reply()
+    if not 1 <= len(key) <= 255:
+        raise InvalidRequestError([FieldProblem("Idempotency-Key", "must be 1 to 255 characters")])
+    # Keys are per route and per owner: two users may use the same key without meeting.
+    request = {"key": f"{route}#{_owner()}#{key}", "body": app.current_event.json_body}
+    first: dict[str, Any] = _first_reply(request=request, produce=reply)
+    return first
+
+
 @app.post("/content")
 def create_content(fields: Annotated[ContentFields, Body()]) -> Response[ContentOut]:
-    content = contents.create(_owner(), fields)
-    return _json(201, ContentOut.of(content), {"Location": f"/content/{content.content_id}"})
+    content = ContentOut.model_validate(_once("content", lambda: ContentOut.of(contents.create(_owner(), fields))))
+    return _json(201, content, {"Location": f"/content/{content.content_id}"})
 
 
 @app.get("/content/<content_id>")
@@ -108,10 +146,13 @@ def get_content(content_id: str) -> Response[ContentOut]:
 
 @app.post("/batches")
 def submit_batch(request: Annotated[BatchRequest, Body()]) -> Response[BatchOut]:
-    options = request.options.to_domain()
-    batch = batches.submit(Submission(_caller(), request.operation, request.params, request.items, options))
-    metrics.add_metric(name="BatchesSubmitted", unit="Count", value=1)
-    return _accepted(batch)
+    def submit() -> BatchOut:
+        options = request.options.to_domain()
+        batch = batches.submit(Submission(_caller(), request.operation, request.params, request.items, options))
+        metrics.add_metric(name="BatchesSubmitted", unit="Count", value=1)
+        return BatchOut.of(batch)
+
+    return _accepted(BatchOut.model_validate(_once("batches", submit)))
 
 
 @app.get("/batches")
@@ -136,7 +177,7 @@ def cancel_batch(batch_id: str) -> Response[BatchOut]:
 
 @app.post("/batches/<batch_id>/retry")
 def retry_batch(batch_id: str) -> Response[BatchOut]:
-    return _accepted(batches.retry(_caller(), batch_id))
+    return _accepted(BatchOut.of(batches.retry(_caller(), batch_id)))
 
 
 @app.get("/batches/<batch_id>/report")
@@ -149,8 +190,8 @@ def get_report(
     return Response(status_code=303, headers={"Location": url}, content_type=content_types.APPLICATION_JSON, body="")
 
 
-def _accepted(batch: Batch) -> Response[BatchOut]:
-    return _json(202, BatchOut.of(batch), {"Location": f"/batches/{batch.batch_id}"})
+def _accepted(batch: BatchOut) -> Response[BatchOut]:
+    return _json(202, batch, {"Location": f"/batches/{batch.batch_id}"})
 
 
 @app.get("/batches/<batch_id>")
@@ -195,6 +236,16 @@ def _conflict(e: ConflictError) -> Response[Any]:
     return error_response(409, e.code, str(e))
 
 
+@app.exception_handler(IdempotencyValidationError)
+def _key_reused(_: IdempotencyValidationError) -> Response[Any]:
+    return error_response(409, "idempotency_key_reused", "this Idempotency-Key was used with a different body")
+
+
+@app.exception_handler(IdempotencyAlreadyInProgressError)
+def _key_in_progress(_: IdempotencyAlreadyInProgressError) -> Response[Any]:
+    return error_response(409, "request_in_progress", "a request with this Idempotency-Key is still in progress")
+
+
 @app.exception_handler(RateLimitedError)
 def _rate_limited(e: RateLimitedError) -> Response[Any]:
     response = error_response(429, e.code, str(e))
@@ -217,4 +268,5 @@ def _no_route(_: Exception) -> Response[Any]:
 @tracer.capture_lambda_handler
 @metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    _idempotency.register_lambda_context(context)
     return app.resolve(event, context)

@@ -1,5 +1,6 @@
 """A batch's life after submit: listing, cancelling, retrying, scheduling, the failure threshold, the rate limit."""
 
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 
 from tests.integration.client import Api, assert_counts_add_up
@@ -184,3 +185,43 @@ def test_too_many_new_batches_in_an_hour_get_a_429_with_retry_after(user: Api) -
     assert (reply.status, reply.body["error"]["code"]) == (429, "rate_limited")
     assert 0 < int(reply.headers["retry-after"]) <= 3600
     assert len(user.request("GET", "/batches?limit=100").body["batches"]) == MAX_BATCHES_PER_HOUR
+
+
+def test_the_same_idempotency_key_and_body_return_the_first_batch_and_start_nothing_new(user: Api) -> None:
+    content_id = user.create_content()["contentId"]
+    body = {"operation": PRICE, "items": [content_id], "params": {"newPrice": 6}}
+    key = {"Idempotency-Key": "order-42"}
+
+    first = user.request("POST", "/batches", body, headers=key)
+    again = user.request("POST", "/batches", body, headers=key)
+    assert (first.status, again.status) == (202, 202)
+    assert again.body == first.body
+    assert again.headers["location"] == first.headers["location"]
+    assert [b["batchId"] for b in user.request("GET", "/batches").body["batches"]] == [first.body["batchId"]]
+
+    other = user.request("POST", "/batches", {**body, "params": {"newPrice": 7}}, headers=key)
+    assert (other.status, other.body["error"]["code"]) == (409, "idempotency_key_reused")
+    # Another route, or another owner's key, is another key.
+    created = user.request("POST", "/content", {"title": "t", "contentType": "a", "price": 1}, headers=key)
+    assert created.status == 201
+
+
+def test_concurrent_duplicates_never_start_two_batches(user: Api) -> None:
+    content_id = user.create_content()["contentId"]
+    body = {"operation": PRICE, "items": [content_id], "params": {"newPrice": 6}}
+    key = {"Idempotency-Key": "burst-1"}
+    with ThreadPoolExecutor(max_workers=6) as pool:
+        replies = list(pool.map(lambda _: user.request("POST", "/batches", body, headers=key), range(6)))
+
+    accepted = {r.body["batchId"] for r in replies if r.status == 202}
+    assert len(accepted) == 1
+    assert all(r.status == 202 or r.body["error"]["code"] == "request_in_progress" for r in replies)
+    assert len(user.request("GET", "/batches").body["batches"]) == 1
+    user.wait_final(accepted.pop())
+
+
+def test_an_idempotency_key_must_be_at_most_255_characters(user: Api) -> None:
+    body = {"operation": PRICE, "items": ["a"], "params": {"newPrice": 6}}
+    reply = user.request("POST", "/batches", body, headers={"Idempotency-Key": "k" * 256})
+    assert reply.status == 400
+    assert reply.body["error"]["details"][0]["field"] == "Idempotency-Key"
