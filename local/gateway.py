@@ -15,6 +15,7 @@ from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
 from local.deploy import Deployment, Route
+from local.docs import DOCS_PATH, docs_response
 from local.issuer import LocalIssuer, TokenRejectedError
 
 LOCAL_PREFIX = "/_local"
@@ -71,6 +72,9 @@ class LocalGateway:
         url = urlsplit(target)
         if url.path.startswith(LOCAL_PREFIX):
             return self._local(method, url.path, body)
+        if method == "GET" and (url.path == DOCS_PATH or url.path.startswith(f"{DOCS_PATH}/")):
+            status, content_type, page = docs_response(url.path)
+            return status, {"content-type": content_type}, page
         match = self._match(method, url.path)
         if match is None:
             return _json(HTTPStatus.NOT_FOUND, {"message": "Not Found"})

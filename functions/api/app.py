@@ -7,6 +7,7 @@ from typing import Annotated, Any
 from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response, content_types
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
+from aws_lambda_powertools.event_handler.openapi.models import HTTPBearer
 from aws_lambda_powertools.event_handler.openapi.params import Body, Query
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.idempotency import (
@@ -27,7 +28,7 @@ from batchops.adapters.s3_reports import S3ReportStore
 from batchops.adapters.stepfunctions import StepFunctionsStarter
 from batchops.adapters.system import SystemClock, UuidGenerator
 from batchops.adapters.token_introspection import HttpTokenIntrospector
-from batchops.api.errors import error_response, request_problems
+from batchops.api.errors import documented, error_response, request_problems, without_framework_422
 from batchops.api.identity import caller_subject
 from batchops.api.schemas import (
     BatchesPageOut,
@@ -133,18 +134,18 @@ def _once(route: str, produce: Callable[[], BaseModel]) -> dict[str, Any]:
     return first
 
 
-@app.post("/content")
+@app.post("/content", responses=documented(201, "The created content item", ContentOut, 400, 401, 409, 503))
 def create_content(fields: Annotated[ContentFields, Body()]) -> Response[ContentOut]:
     content = ContentOut.model_validate(_once("content", lambda: ContentOut.of(contents.create(_owner(), fields))))
     return _json(201, content, {"Location": f"/content/{content.content_id}"})
 
 
-@app.get("/content/<content_id>")
+@app.get("/content/<content_id>", responses=documented(200, "The content item", ContentOut, 401, 404, 503))
 def get_content(content_id: str) -> Response[ContentOut]:
     return _json(200, ContentOut.of(contents.get(_owner(), content_id)))
 
 
-@app.post("/batches")
+@app.post("/batches", responses=documented(202, "The accepted batch", BatchOut, 400, 401, 409, 429, 503))
 def submit_batch(request: Annotated[BatchRequest, Body()]) -> Response[BatchOut]:
     def submit() -> BatchOut:
         options = request.options.to_domain()
@@ -155,7 +156,7 @@ def submit_batch(request: Annotated[BatchRequest, Body()]) -> Response[BatchOut]
     return _accepted(BatchOut.model_validate(_once("batches", submit)))
 
 
-@app.get("/batches")
+@app.get("/batches", responses=documented(200, "The caller's batches, newest first", BatchesPageOut, 400, 401, 503))
 def list_batches(
     status: Annotated[BatchStatus | None, Query()] = None,
     operation: Annotated[str | None, Query(min_length=1, max_length=100)] = None,
@@ -170,17 +171,25 @@ def list_batches(
     return _json(200, out)
 
 
-@app.post("/batches/<batch_id>/cancel")
+@app.post(
+    "/batches/<batch_id>/cancel", responses=documented(202, "The batch, cancelling", BatchOut, 401, 404, 409, 503)
+)
 def cancel_batch(batch_id: str) -> Response[BatchOut]:
     return _json(202, BatchOut.of(batches.cancel(_owner(), batch_id)))
 
 
-@app.post("/batches/<batch_id>/retry")
+@app.post(
+    "/batches/<batch_id>/retry",
+    responses=documented(202, "A new batch of the items to retry", BatchOut, 401, 404, 409, 429, 503),
+)
 def retry_batch(batch_id: str) -> Response[BatchOut]:
     return _accepted(BatchOut.of(batches.retry(_caller(), batch_id)))
 
 
-@app.get("/batches/<batch_id>/report")
+@app.get(
+    "/batches/<batch_id>/report",
+    responses=documented(303, "See Other: the report's presigned link (15 minutes)", None, 400, 401, 404, 409),
+)
 def get_report(
     batch_id: str,
     format: Annotated[ReportFormat, Query()] = ReportFormat.CSV,  # noqa: A002 - the query parameter's name
@@ -194,12 +203,15 @@ def _accepted(batch: BatchOut) -> Response[BatchOut]:
     return _json(202, batch, {"Location": f"/batches/{batch.batch_id}"})
 
 
-@app.get("/batches/<batch_id>")
+@app.get("/batches/<batch_id>", responses=documented(200, "The batch", BatchOut, 401, 404, 503))
 def get_batch(batch_id: str) -> Response[BatchOut]:
     return _json(200, BatchOut.of(batches.get(_owner(), batch_id)))
 
 
-@app.get("/batches/<batch_id>/items")
+@app.get(
+    "/batches/<batch_id>/items",
+    responses=documented(200, "A page of the batch's items", ItemsPageOut, 400, 401, 404, 503),
+)
 def list_items(
     batch_id: str,
     status: Annotated[ItemStatus | None, Query()] = None,
@@ -208,6 +220,19 @@ def list_items(
 ) -> Response[ItemsPageOut]:
     page = batches.list_items(_owner(), batch_id, status, limit, decode_token(next_token))
     return _json(200, ItemsPageOut(items=[ItemOut.of(i) for i in page.items], next_token=encode_token(page.next_index)))
+
+
+@app.get("/openapi.json", include_in_schema=False)
+def openapi() -> Response[Any]:
+    """The API's description, generated from the routes and their models (no token needed)."""
+    schema = app.get_openapi_json_schema(
+        title="batchops",
+        version="1.0.0",
+        description="Batch operations over content: submit, watch, cancel, retry, download reports.",
+        security_schemes={"jwt": HTTPBearer(bearerFormat="JWT")},
+        security=[{"jwt": []}],
+    )
+    return Response(status_code=200, content_type=content_types.APPLICATION_JSON, body=without_framework_422(schema))
 
 
 # Domain errors -> HTTP, in this one place.

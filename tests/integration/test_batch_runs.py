@@ -3,6 +3,7 @@
 import json
 import time
 from datetime import datetime
+from typing import Any
 
 from local.stack import OfflineStack
 from tests.integration.client import Api, assert_counts_add_up
@@ -219,12 +220,23 @@ def test_items_page_in_index_order_and_filter_by_status(user: Api) -> None:
     assert [i["index"] for i in user.items(batch_id, status="succeeded")] == [0, 2, 4, 6, 7]
 
 
+def _ended_execution(stack: OfflineStack, execution_arn: str) -> dict[str, Any]:
+    """The execution once it ended: the batch is final first, the execution a moment later."""
+    sfn = stack.client("stepfunctions")
+    deadline = time.monotonic() + 30
+    while (execution := sfn.describe_execution(executionArn=execution_arn))["status"] == "RUNNING":
+        assert time.monotonic() < deadline, "the execution never ended"
+        time.sleep(0.1)
+    described: dict[str, Any] = execution
+    return described
+
+
 def test_execution_is_named_by_batch_id_and_its_input_holds_no_item_data(user: Api, stack: OfflineStack) -> None:
     content_id = user.create_content()["contentId"]
     batch = user.wait_final(user.submit(REMOVE, [content_id], {"reason": "private reason"})["batchId"])
     sfn = stack.client("stepfunctions")
 
-    execution = sfn.describe_execution(executionArn=batch["executionArn"])
+    execution = _ended_execution(stack, batch["executionArn"])
 
     assert execution["name"] == batch["batchId"]
     assert execution["status"] == "SUCCEEDED"
@@ -236,10 +248,5 @@ def test_execution_is_named_by_batch_id_and_its_input_holds_no_item_data(user: A
 
 def test_a_failed_batch_fails_its_execution_for_operators(user: Api, stack: OfflineStack) -> None:
     batch = user.wait_final(user.submit(PRICE, ["missing"], {"newPrice": 1}, continueOnError=False)["batchId"])
-    sfn = stack.client("stepfunctions")
-    # The batch is final first; its execution ends a moment later, after the aggregator's publication.
-    deadline = time.monotonic() + 30
-    while (execution := sfn.describe_execution(executionArn=batch["executionArn"]))["status"] == "RUNNING":
-        assert time.monotonic() < deadline, "the execution never ended"
-        time.sleep(0.1)
+    execution = _ended_execution(stack, batch["executionArn"])
     assert (batch["status"], execution["status"], execution["error"]) == ("failed", "FAILED", "BatchFailed")

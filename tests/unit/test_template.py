@@ -57,6 +57,7 @@ def test_every_route_of_the_api_function_is_an_http_api_event() -> None:
         ("POST", "/batches/{batchId}/cancel"),
         ("POST", "/batches/{batchId}/retry"),
         ("GET", "/batches/{batchId}/report"),
+        ("GET", "/openapi.json"),
     }
     assert all(e["Type"] == "HttpApi" for e in events)
 
