@@ -17,8 +17,12 @@ def _parameters() -> dict[str, str]:
         "CONTRACT_ENDPOINT_URL": "ContractEndpointUrl",
         "CONTRACT_TIMEOUT_SECONDS": "ContractTimeoutSeconds",
         "LOG_LEVEL": "LogLevel",
+        "MAX_BATCHES_PER_HOUR": "MaxBatchesPerHour",
+        "RETENTION_DAYS": "RetentionDays",
     }
-    return {param: os.environ[env] for env, param in mapping.items() if os.environ.get(env)}
+    # Locally, webhooks may go to a receiver on this machine over plain http.
+    values = {"AllowLoopbackCallbacks": "true"}
+    return values | {param: os.environ[env] for env, param in mapping.items() if os.environ.get(env)}
 
 
 def main() -> int:
@@ -48,7 +52,7 @@ def main() -> int:
         f"""
 batchops local stack is up (template.yaml deployed into an embedded moto).
 
-  HTTP API        {api}
+  HTTP API        {api}   (Swagger UI: {api}/docs, description: {api}/openapi.json)
   AWS endpoint    {aws}   (aws --endpoint-url {aws} ...)
   State machine   {stack.output("StateMachineArn")}
   Tables          {stack.output("BatchesTableName")}, {stack.output("ContentTableName")}
