@@ -1,62 +1,12 @@
 """The batch engine: submission, item processing and finalization, over in-memory ports."""
 
-from datetime import timedelta
-from typing import Any
-
 import pytest
 
-from batchops.content.operations import ContentResources
-from batchops.domain.batches import BatchService, Caller, Submission
 from batchops.domain.errors import BatchNotFoundError, InvalidRequestError, WorkflowStartError
-from batchops.domain.finalization import BatchFinalizer, Publication, SystemFailure
-from batchops.domain.models import BatchOptions, BatchStatus, ItemStatus
-from batchops.domain.processing import ItemProcessor, ItemRecorder
-from batchops.operations.catalog import REGISTRY
-from tests.unit.fakes import (
-    FakeClock,
-    FakeContract,
-    FakeWorkflow,
-    InMemoryBatches,
-    InMemoryContent,
-    InMemoryReports,
-    RecordedEvents,
-    SequentialIds,
-    content,
-)
-
-
-class World:
-    """One owner's batches and content, wired like the Lambda functions wire them."""
-
-    def __init__(self, workflow_fails: bool = False) -> None:
-        self.repo = InMemoryBatches()
-        self.content = InMemoryContent()
-        self.contract = FakeContract()
-        self.workflow = FakeWorkflow(fail=workflow_fails)
-        clock = FakeClock()
-        self.service = BatchService(self.repo, self.workflow, REGISTRY, clock, SequentialIds(), max_batches_per_hour=50)
-        self.processor = ItemProcessor(
-            ItemRecorder(self.repo, clock), REGISTRY.bind(ContentResources(self.content, self.contract))
-        )
-        self.reports = InMemoryReports()
-        self.events = RecordedEvents()
-        self.finalizer = BatchFinalizer(
-            self.repo, clock, Publication(self.reports, self.events, retention=timedelta(days=90))
-        )
-
-    def submit(self, items: list[Any], continue_on_error: bool = True, **params: Any) -> str:
-        submission = Submission(
-            Caller("alice"),
-            "content.update-price",
-            params or {"newPrice": 5},
-            items,
-            BatchOptions(continue_on_error=continue_on_error),
-        )
-        return self.service.submit(submission).batch_id
-
-    def run(self, batch_id: str) -> None:
-        for index in range(self.repo.batches[batch_id].total_items):
-            self.processor.process(batch_id, index)
+from batchops.domain.finalization import SystemFailure
+from batchops.domain.models import BatchStatus, ItemStatus
+from tests.unit.fakes import content
+from tests.unit.world import World
 
 
 def test_submission_stores_pending_items_and_starts_one_execution() -> None:

@@ -1,0 +1,179 @@
+"""Cancel, retry, the failure threshold, the hourly limit, reports and webhooks, over in-memory ports."""
+
+import hashlib
+import hmac
+import json
+from collections.abc import Mapping
+from datetime import timedelta
+
+import pytest
+
+from batchops.domain.batches import Caller, callback_problem
+from batchops.domain.errors import (
+    AlreadyRetriedError,
+    BatchFinishedError,
+    BatchNotFinishedError,
+    InvalidRequestError,
+    NothingToRetryError,
+    RateLimitedError,
+    WebhookDeliveryError,
+)
+from batchops.domain.models import BatchOptions, BatchStatus, ItemStatus
+from batchops.domain.notifications import SIGNATURE_HEADER, CallbackNotifier
+from batchops.domain.reports import ReportFormat, ReportScope
+from tests.unit.fakes import content
+from tests.unit.world import World
+
+
+def test_cancelling_a_running_batch_lets_started_items_keep_results_and_cancels_the_rest() -> None:
+    world = World()
+    world.content.create(content("a"))
+    batch_id = world.submit(["a", "b", "c"])
+    world.start(batch_id)
+    world.processor.process(batch_id, 0)
+
+    world.service.cancel("alice", batch_id)
+    world.finish(batch_id)
+
+    batch = world.repo.batches[batch_id]
+    assert batch.status is BatchStatus.CANCELLED and batch.error is None
+    assert [i.status for i in world.repo.all_items(batch_id)] == [
+        ItemStatus.SUCCEEDED,
+        ItemStatus.CANCELLED,
+        ItemStatus.CANCELLED,
+    ]
+    assert (batch.counts.succeeded, batch.counts.cancelled) == (1, 2)
+    assert world.workflow.stopped == []  # a running execution drains; only a waiting one is stopped
+    assert world.service.cancel("alice", batch_id) == batch  # twice is harmless
+
+
+def test_cancelling_a_scheduled_batch_stops_its_execution_and_a_finished_one_cannot_be_cancelled() -> None:
+    world = World()
+    at = world.clock.now() + timedelta(hours=1)
+    scheduled = world.submit_with(["a"], BatchOptions(scheduled_for=at))
+    assert world.repo.batches[scheduled].status is BatchStatus.SCHEDULED
+    world.service.cancel("alice", scheduled)
+    assert world.workflow.stopped == [scheduled]
+
+    done = world.submit(["a"])
+    world.finish(done)
+    with pytest.raises(BatchFinishedError):
+        world.service.cancel("alice", done)
+
+
+def test_retry_takes_failed_items_once_and_only_from_a_final_batch() -> None:
+    world = World()
+    world.content.create(content("a"))
+    batch_id = world.submit(["a", "missing"])
+    with pytest.raises(BatchNotFinishedError):
+        world.service.retry(Caller("alice"), batch_id)
+    world.finish(batch_id)
+
+    retry = world.service.retry(Caller("alice", source_ip="10.0.0.1"), batch_id)
+
+    assert [i.ref.item_id for i in world.repo.all_items(retry.batch_id)] == ["missing"]
+    assert (retry.parent_batch_id, retry.source_ip) == (batch_id, "10.0.0.1")
+    assert world.repo.batches[batch_id].retried_by == retry.batch_id
+    with pytest.raises(AlreadyRetriedError):
+        world.service.retry(Caller("alice"), batch_id)
+    world.content.create(content("b"))
+    clean = world.submit(["b"])
+    world.finish(clean)
+    with pytest.raises(NothingToRetryError):
+        world.service.retry(Caller("alice"), clean)
+
+
+def test_a_retry_that_cannot_start_releases_its_claim_on_the_parent() -> None:
+    world = World()
+    batch_id = world.submit(["missing"])
+    world.finish(batch_id)
+    world.workflow.fail = True
+    with pytest.raises(Exception):  # noqa: B017 - whatever the workflow raised
+        world.service.retry(Caller("alice"), batch_id)
+    assert world.repo.batches[batch_id].retried_by is None
+
+
+def test_the_failure_threshold_stops_new_items_once_ten_are_processed() -> None:
+    world = World()
+    for name in "abcdefgh":
+        world.content.create(content(name))
+    items = ["x1", "x2", "x3", *"abcdefg", "h", "i"]  # 3 failures among the first 10: 30%
+    batch_id = world.submit_with(items, BatchOptions(failure_threshold_percent=25))
+    world.finish(batch_id)
+
+    batch = world.repo.batches[batch_id]
+    assert batch.status is BatchStatus.FAILED
+    assert batch.error is not None and batch.error.code == "failure_threshold_exceeded"
+    assert (batch.counts.processed, batch.counts.skipped) == (10, 2)
+
+
+def test_under_the_threshold_a_batch_completes() -> None:
+    world = World()
+    batch_id = world.submit_with(["x1", "x2"], BatchOptions(failure_threshold_percent=100))
+    world.finish(batch_id)
+    assert world.repo.batches[batch_id].status is BatchStatus.COMPLETED
+
+
+def test_the_hourly_limit_refuses_the_next_batch_with_the_time_to_wait() -> None:
+    world = World()  # three batches an hour
+    for _ in range(3):
+        world.submit(["a"])
+    with pytest.raises(RateLimitedError) as raised:
+        world.submit(["a"])
+    assert 3590 <= raised.value.retry_after_seconds <= 3601
+
+
+def test_schedule_and_callback_are_checked_against_now_and_the_allowed_schemes() -> None:
+    world = World()
+    past = world.clock.now() - timedelta(seconds=1)
+    with pytest.raises(InvalidRequestError) as raised:
+        world.submit_with(["a", "a"], BatchOptions(scheduled_for=past, callback_url="ftp://x"))
+    assert [p.field for p in raised.value.problems] == ["options.scheduledFor", "options.callbackUrl", "items"]
+    assert callback_problem("https://hooks.example/x", allow_loopback_http=False) is None
+    assert callback_problem("http://127.0.0.1:9000/x", allow_loopback_http=True) is None
+    assert callback_problem("http://127.0.0.1:9000/x", allow_loopback_http=False) == "must be an https URL"
+    assert callback_problem("http://example.com/x", allow_loopback_http=True) is not None
+
+
+def test_a_final_batch_gets_four_reports_an_event_and_an_expiry() -> None:
+    world = World()
+    batch_id = world.submit(["missing", "also-missing"])
+    world.finish(batch_id)
+
+    csv_all = world.reports.objects[(batch_id, ReportScope.ALL, ReportFormat.CSV)].decode().splitlines()
+    assert csv_all[0] == "index,itemId,status,errorCode,message,warnings,durationMs"
+    assert csv_all[1].startswith("0,missing,failed,not_found,")
+    failed = world.reports.objects[(batch_id, ReportScope.FAILED, ReportFormat.JSONL)].decode().splitlines()
+    assert [json.loads(line)["itemId"] for line in failed] == ["missing", "also-missing"]
+    [(detail_type, detail)] = world.events.published
+    assert (detail_type, detail["status"], detail["failedItems"]) == ("Batch Completed", "completed", 2)
+    completed = world.repo.batches[batch_id].completed_at
+    assert completed is not None and world.repo.expiries[batch_id] == completed + timedelta(days=90)
+
+
+class RecordingSender:
+    def __init__(self, fail: bool = False) -> None:
+        self.fail = fail
+        self.sent: list[tuple[str, bytes, Mapping[str, str]]] = []
+
+    def post(self, url: str, body: bytes, headers: Mapping[str, str]) -> None:
+        self.sent.append((url, body, headers))
+        if self.fail:
+            raise WebhookDeliveryError("callback answered HTTP 500")
+
+
+def test_the_callback_is_signed_with_hmac_sha256_of_the_exact_body() -> None:
+    world = World()
+    batch_id = world.submit_with(["missing"], BatchOptions(callback_url="https://hooks.example/done"))
+    sender = RecordingSender()
+    notifier = CallbackNotifier(world.repo, sender, lambda: b"s3cret")
+    assert notifier.notify(batch_id) is False  # not final yet: nothing to say
+    world.finish(batch_id)
+
+    assert notifier.notify(batch_id) is True
+    [(url, body, headers)] = sender.sent
+    assert url == "https://hooks.example/done"
+    assert headers[SIGNATURE_HEADER] == "sha256=" + hmac.new(b"s3cret", body, hashlib.sha256).hexdigest()
+    assert json.loads(body)["status"] == "completed"
+    with pytest.raises(WebhookDeliveryError):
+        CallbackNotifier(world.repo, RecordingSender(fail=True), lambda: b"s3cret").notify(batch_id)
