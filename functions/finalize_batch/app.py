@@ -1,8 +1,8 @@
 """Aggregator: the last step of every execution, normal or not. Records final status, counts and timings,
 writes the reports and announces the batch.
 
-Also the safety net: EventBridge invokes it when an execution ends outside the state machine's Catch paths
-(then it also sends the callback, since the state machine will not)."""
+Also the safety net: EventBridge invokes it when an execution ends FAILED, TIMED_OUT or ABORTED, also past
+the state machine's Catch paths; it then sends the callback too, unless the state machine delivered it."""
 
 import os
 from datetime import timedelta
@@ -55,7 +55,9 @@ def lambda_handler(event: FinalizeEvent | ExecutionEndedEvent, context: LambdaCo
     batch = result.batch
     if result.now_final:
         metrics.add_metric(name=f"Batches_{batch.status.value}", unit=MetricUnit.Count, value=1)
-    if from_safety_net and result.now_final:
+    if from_safety_net:
+        # An execution that ended past its NotifyCallback state (stopped, MarkFailed...): one more attempt.
+        # A callback the state machine delivered is not sent twice.
         try:
             callbacks.notify(batch.batch_id)
         except WebhookDeliveryError:

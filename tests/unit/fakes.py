@@ -156,6 +156,9 @@ class InMemoryBatches:
     def mark_published(self, batch_id: str) -> None:
         self.batches[batch_id] = replace(self.batches[batch_id], published=True)
 
+    def mark_notified(self, batch_id: str) -> None:
+        self.batches[batch_id] = replace(self.batches[batch_id], notified=True)
+
 
 @dataclass
 class InMemoryReports:

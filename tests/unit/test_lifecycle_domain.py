@@ -169,11 +169,13 @@ def test_the_callback_is_signed_with_hmac_sha256_of_the_exact_body() -> None:
     notifier = CallbackNotifier(world.repo, sender, lambda: b"s3cret")
     assert notifier.notify(batch_id) is False  # not final yet: nothing to say
     world.finish(batch_id)
+    with pytest.raises(WebhookDeliveryError):
+        CallbackNotifier(world.repo, RecordingSender(fail=True), lambda: b"s3cret").notify(batch_id)
 
-    assert notifier.notify(batch_id) is True
+    assert notifier.notify(batch_id) is True  # a failed delivery is tried again
     [(url, body, headers)] = sender.sent
     assert url == "https://hooks.example/done"
     assert headers[SIGNATURE_HEADER] == "sha256=" + hmac.new(b"s3cret", body, hashlib.sha256).hexdigest()
     assert json.loads(body)["status"] == "completed"
-    with pytest.raises(WebhookDeliveryError):
-        CallbackNotifier(world.repo, RecordingSender(fail=True), lambda: b"s3cret").notify(batch_id)
+    assert notifier.notify(batch_id) is False  # a delivered callback is not sent twice
+    assert len(sender.sent) == 1

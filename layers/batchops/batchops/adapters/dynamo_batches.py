@@ -1,5 +1,6 @@
 """BatchRepository over one DynamoDB table: a batch record and one record per item, in one partition."""
 
+import re
 import time
 from collections.abc import Iterator
 from dataclasses import asdict
@@ -76,6 +77,17 @@ def _outcome_fields(item: BatchItem) -> dict[str, Any]:
         "durationMs": item.duration_ms or 0,
         "finishedAt": item.finished_at,
     }
+
+
+_CURSOR_SORT = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z#(?P<batch_id>[\w-]{1,64})$")
+
+
+def _is_cursor_of(cursor: dict[str, str], owner: str) -> bool:
+    """A cursor this adapter issued to this owner (DynamoDB rejects malformed start keys with a 500-ish error)."""
+    if set(cursor) != _CURSOR_KEYS or cursor["gsi1pk"] != _owner_key(owner):
+        return False
+    match = _CURSOR_SORT.match(cursor["gsi1sk"])
+    return match is not None and cursor["pk"] == _pk(match["batch_id"]) and cursor["sk"] == _META
 
 
 def _owner_key(owner: str) -> str:
@@ -185,23 +197,39 @@ class DynamoBatchRepository:
             )
 
     def mark_published(self, batch_id: str) -> None:
-        with store_errors("marking a batch published"):
+        self._set_flag(batch_id, "published")
+
+    def mark_notified(self, batch_id: str) -> None:
+        self._set_flag(batch_id, "notified")
+
+    def _set_flag(self, batch_id: str, name: str) -> None:
+        with store_errors(f"marking a batch {name}"):
             self._db.update_item(
                 TableName=self._table,
                 Key=_key(batch_id, _META),
-                UpdateExpression="SET published = :yes",
+                UpdateExpression="SET #flag = :yes",
+                ExpressionAttributeNames={"#flag": name},
                 ExpressionAttributeValues={":yes": to_attr(True)},
             )
 
     def add_to_counts(self, batch_id: str, status: ItemStatus, duration_ms: int) -> Counts:
         with store_errors("counting an item"):
-            reply = self._db.update_item(
-                TableName=self._table,
-                Key=_key(batch_id, _META),
-                UpdateExpression=f"ADD {_COUNTER_OF[status]} :one, itemDurationMs :duration",
-                ExpressionAttributeValues={":one": to_attr(1), ":duration": to_attr(duration_ms)},
-                ReturnValues="ALL_NEW",
-            )
+            try:
+                reply = self._db.update_item(
+                    TableName=self._table,
+                    Key=_key(batch_id, _META),
+                    UpdateExpression=f"ADD {_COUNTER_OF[status]} :one, itemDurationMs :duration",
+                    # A late item of a batch the aggregator already closed must not move its final counts.
+                    ConditionExpression="#status IN (:pending, :scheduled, :processing)",
+                    ExpressionAttributeNames={"#status": "status"},
+                    ExpressionAttributeValues={":one": to_attr(1), ":duration": to_attr(duration_ms), **_OPEN},
+                    ReturnValues="ALL_NEW",
+                )
+            except ClientError as e:
+                if not is_condition_failure(e):
+                    raise
+                batch = self.get(batch_id)
+                return batch.counts if batch else Counts()
         return _counts(from_item(reply["Attributes"]))
 
     def list_batches(self, owner: str, filters: BatchFilter, limit: int, cursor: dict[str, str] | None) -> BatchPage:
@@ -211,7 +239,8 @@ class DynamoBatchRepository:
             "KeyConditionExpression": "gsi1pk = :owner",
             "ExpressionAttributeValues": {":owner": to_attr(_owner_key(owner))},
             "ScanIndexForward": False,  # newest first: the sort key starts with the creation time
-            "Limit": limit,
+            # Filters apply after the read: read more per page so that a rare filter takes few queries.
+            "Limit": limit if not (filters.status or filters.operation) else max(limit, 200),
         }
         conditions, names = [], {}
         if filters.status is not None:
@@ -226,7 +255,7 @@ class DynamoBatchRepository:
             query["FilterExpression"] = " AND ".join(conditions)
             query["ExpressionAttributeNames"] = names
         if cursor:
-            if set(cursor) != _CURSOR_KEYS or cursor["gsi1pk"] != _owner_key(owner):
+            if not _is_cursor_of(cursor, owner):
                 raise InvalidRequestError([FieldProblem("nextToken", "not a token this API returned for this request")])
             query["ExclusiveStartKey"] = {k: to_attr(v) for k, v in cursor.items()}
         found: list[Batch] = []
@@ -441,6 +470,7 @@ class DynamoBatchRepository:
             source_ip=r.get("sourceIp"),
             user_agent=r.get("userAgent"),
             published=bool(r.get("published")),
+            notified=bool(r.get("notified")),
         )
 
     @staticmethod

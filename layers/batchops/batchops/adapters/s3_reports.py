@@ -3,6 +3,7 @@
 from typing import Any
 
 import boto3
+from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
 from batchops.domain.errors import StoreUnavailableError
@@ -18,7 +19,8 @@ def _key(batch_id: str, scope: ReportScope, fmt: ReportFormat) -> str:
 class S3ReportStore:
     def __init__(self, bucket: str, client: Any = None) -> None:
         self._bucket = bucket
-        self._s3 = client or boto3.client("s3")
+        # SigV4 links work in every region (SigV2 ones do not).
+        self._s3 = client or boto3.client("s3", config=Config(signature_version="s3v4"))
 
     def put(self, batch_id: str, scope: ReportScope, fmt: ReportFormat, body: bytes) -> None:
         try:

@@ -11,16 +11,23 @@ from botocore.exceptions import BotoCoreError, ClientError
 from batchops.domain.errors import StoreUnavailableError, WebhookDeliveryError
 
 
+class _NoRedirects(urllib.request.HTTPRedirectHandler):
+    # A redirect could lead the signed body elsewhere (even to plain http): it is a failed delivery.
+    def redirect_request(self, *args: Any, **kwargs: Any) -> None:
+        return None
+
+
 class HttpWebhookSender:
     def __init__(self, timeout_seconds: float = 10) -> None:
         self._timeout = timeout_seconds
+        self._opener = urllib.request.build_opener(_NoRedirects)
 
     def post(self, url: str, body: bytes, headers: Mapping[str, str]) -> None:
         if not url.startswith(("http://", "https://")):
             raise WebhookDeliveryError("callback URL must be http(s)")
         request = urllib.request.Request(url, data=body, headers=dict(headers), method="POST")  # noqa: S310 - scheme checked
         try:
-            with urllib.request.urlopen(request, timeout=self._timeout):  # noqa: S310 - scheme checked
+            with self._opener.open(request, timeout=self._timeout):
                 return
         except urllib.error.HTTPError as e:
             raise WebhookDeliveryError(f"callback answered HTTP {e.code}") from e

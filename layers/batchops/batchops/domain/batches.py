@@ -35,7 +35,8 @@ from batchops.domain.ports import BatchRepository, Clock, IdGenerator, RequestVa
 
 RETRYABLE = (ItemStatus.FAILED, ItemStatus.CANCELLED, ItemStatus.SKIPPED)
 _HOUR = timedelta(hours=1)
-_MAX_SCHEDULE_AHEAD = timedelta(days=365)
+# A Standard execution lives at most a year, waiting included: keep a day to process the batch.
+_MAX_SCHEDULE_AHEAD = timedelta(days=364)
 _LOOPBACK_HOSTS = {"localhost", "127.0.0.1", "::1"}
 
 
@@ -115,10 +116,12 @@ class BatchService:
         # No new item starts once this is set: items already running finish and keep their results,
         # the others end cancelled, and the aggregator ends the batch cancelled.
         self.repo.request_stop(batch_id, StopReason.CANCELLED)
-        if batch.status is BatchStatus.SCHEDULED:
-            # Its execution only waits for the scheduled time: stop it; the aggregator hears of it.
+        current = self.get(owner, batch_id)
+        if current.status is BatchStatus.SCHEDULED:
+            # Its execution only waits for the scheduled time: stop it; the aggregator hears of it. Should
+            # the wait end meanwhile, MarkProcessing refuses a batch with a stop flag, so no item starts.
             self.workflow.stop(batch_id, "cancelled by its owner")
-        return self.get(owner, batch_id)
+        return current
 
     def retry(self, caller: Caller, batch_id: str) -> Batch:
         parent = self.get(caller.owner, batch_id)

@@ -89,8 +89,9 @@ class Batch:
     retried_by: str | None = None
     source_ip: str | None = None
     user_agent: str | None = None
-    # Once final: whether its reports, expiry and event are out.
+    # Once final: whether its reports, expiry and event are out, and its callback delivered.
     published: bool = False
+    notified: bool = False
 
     @property
     def is_final(self) -> bool:

@@ -49,11 +49,13 @@ class CallbackNotifier:
     secret: Callable[[], bytes]
 
     def notify(self, batch_id: str) -> bool:
-        """True when a callback was delivered; False when the batch has none (or is not final)."""
+        """True when a callback was delivered now; False when there is none to deliver (no callbackUrl,
+        not final yet, or delivered before: the state machine and the safety net may both ask)."""
         batch = self.repo.get(batch_id)
-        if batch is None or not batch.is_final or not batch.options.callback_url:
+        if batch is None or not batch.is_final or not batch.options.callback_url or batch.notified:
             return False
         body = json.dumps(notification(batch), separators=(",", ":")).encode()
         headers = {"Content-Type": "application/json", SIGNATURE_HEADER: signature(self.secret(), body)}
         self.sender.post(batch.options.callback_url, body, headers)
+        self.repo.mark_notified(batch_id)
         return True
