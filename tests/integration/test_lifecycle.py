@@ -177,13 +177,16 @@ def test_schedule_and_callback_options_are_checked(user: Api) -> None:
     assert user.request("GET", "/batches").body["batches"] == []
 
 
-def test_too_many_new_batches_in_an_hour_get_a_429_with_retry_after(user: Api) -> None:
+def test_too_many_new_batches_in_an_hour_get_a_429_with_retry_after_even_when_sent_at_once(user: Api) -> None:
     content_id = user.create_content()["contentId"]
-    for n in range(MAX_BATCHES_PER_HOUR):
-        user.submit(PRICE, [content_id], {"newPrice": n})
-    reply = user.request("POST", "/batches", {"operation": PRICE, "items": [content_id], "params": {"newPrice": 1}})
-    assert (reply.status, reply.body["error"]["code"]) == (429, "rate_limited")
-    assert 0 < int(reply.headers["retry-after"]) <= 3600
+    body = {"operation": PRICE, "items": [content_id], "params": {"newPrice": 1}}
+    with ThreadPoolExecutor(max_workers=6) as pool:
+        replies = list(pool.map(lambda _: user.request("POST", "/batches", body), range(MAX_BATCHES_PER_HOUR + 3)))
+
+    assert sorted(r.status for r in replies) == [202] * MAX_BATCHES_PER_HOUR + [429] * 3
+    refused = [r for r in replies if r.status == 429]
+    assert all(r.body["error"]["code"] == "rate_limited" for r in refused)
+    assert all(0 < int(r.headers["retry-after"]) <= 3600 for r in refused)
     assert len(user.request("GET", "/batches?limit=100").body["batches"]) == MAX_BATCHES_PER_HOUR
 
 

@@ -66,6 +66,7 @@ class InMemoryBatches:
     batches: dict[str, Batch] = field(default_factory=dict)
     items: dict[tuple[str, int], BatchItem] = field(default_factory=dict)
     expiries: dict[str, datetime] = field(default_factory=dict)
+    slots: dict[tuple[str, str], int] = field(default_factory=dict)
 
     def create(self, batch: Batch, items: list[BatchItem]) -> None:
         self.items.update({(i.batch_id, i.index): i for i in items})
@@ -107,9 +108,12 @@ class InMemoryBatches:
         page = matching[start : start + limit]
         return BatchPage(page, {"at": str(start + limit)} if len(matching) > start + limit else None)
 
-    def count_created_since(self, owner: str, since: datetime) -> tuple[int, datetime | None]:
-        times = sorted(b.created_at for b in self.batches.values() if b.owner == owner and b.created_at >= since)
-        return len(times), (times[0] if times else None)
+    def take_hourly_slot(self, owner: str, now: datetime, limit: int) -> bool:
+        key = (owner, now.strftime("%Y-%m-%dT%H"))
+        if self.slots.get(key, 0) >= limit:
+            return False
+        self.slots[key] = self.slots.get(key, 0) + 1
+        return True
 
     def mark_retried(self, batch_id: str, retry_batch_id: str) -> bool:
         if self.batches[batch_id].retried_by:

@@ -271,26 +271,21 @@ class DynamoBatchRepository:
                 return BatchPage(found, None)
             query["ExclusiveStartKey"] = reply["LastEvaluatedKey"]
 
-    def count_created_since(self, owner: str, since: datetime) -> tuple[int, datetime | None]:
-        query: dict[str, Any] = {
-            "TableName": self._table,
-            "IndexName": _OWNER_INDEX,
-            "KeyConditionExpression": "gsi1pk = :owner AND gsi1sk >= :since",
-            "ExpressionAttributeValues": {":owner": to_attr(_owner_key(owner)), ":since": to_attr(_sort_time(since))},
-            "ProjectionExpression": "createdAt",
-            "ScanIndexForward": True,  # oldest of the window first
-        }
-        count, oldest = 0, None
-        while True:
-            with store_errors("counting recent batches"):
-                reply = self._db.query(**query)
-            records = [from_item(r) for r in reply.get("Items", [])]
-            if records and oldest is None:
-                oldest = datetime.fromisoformat(records[0]["createdAt"])
-            count += len(records)
-            if "LastEvaluatedKey" not in reply:
-                return count, oldest
-            query["ExclusiveStartKey"] = reply["LastEvaluatedKey"]
+    def take_hourly_slot(self, owner: str, now: datetime, limit: int) -> bool:
+        hour = now.astimezone(UTC).replace(minute=0, second=0, microsecond=0)
+        # One counter per owner and clock hour, raised only while under the limit: concurrent requests
+        # can never get more slots than there are. It expires with the hour after.
+        return self._update_if(
+            "counting new batches",
+            Key={"pk": to_attr(f"RATE#{owner}"), "sk": to_attr(f"HOUR#{hour:%Y-%m-%dT%H}")},
+            UpdateExpression="ADD taken :one SET expiresAt = :expires",
+            ConditionExpression="attribute_not_exists(taken) OR taken < :limit",
+            ExpressionAttributeValues={
+                ":one": to_attr(1),
+                ":limit": to_attr(limit),
+                ":expires": to_attr(int(hour.timestamp()) + 2 * 3600),
+            },
+        )
 
     def mark_retried(self, batch_id: str, retry_batch_id: str) -> bool:
         return self._update_if(

@@ -1,5 +1,6 @@
 """Submitting, reading, cancelling and retrying batches."""
 
+import math
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
@@ -161,10 +162,9 @@ class BatchService:
 
     def _check_rate(self, owner: str) -> None:
         now = self.clock.now()
-        count, oldest = self.repo.count_created_since(owner, now - _HOUR)
-        if count >= self.max_batches_per_hour:
-            free_at = (oldest or now) + _HOUR
-            raise RateLimitedError(self.max_batches_per_hour, max(1, int((free_at - now).total_seconds()) + 1))
+        if not self.repo.take_hourly_slot(owner, now, self.max_batches_per_hour):
+            next_hour = now.replace(minute=0, second=0, microsecond=0) + _HOUR
+            raise RateLimitedError(self.max_batches_per_hour, max(1, math.ceil((next_hour - now).total_seconds())))
 
     def _start(
         self,

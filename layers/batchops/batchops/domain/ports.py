@@ -49,8 +49,8 @@ class BatchRepository(Protocol):
     def list_batches(self, owner: str, filters: BatchFilter, limit: int, cursor: dict[str, str] | None) -> BatchPage:
         """An owner's batches, newest first."""
 
-    def count_created_since(self, owner: str, since: datetime) -> tuple[int, datetime | None]:
-        """How many batches an owner created since a time, and when the oldest of them was created."""
+    def take_hourly_slot(self, owner: str, now: datetime, limit: int) -> bool:
+        """Count one new batch in the owner's current clock hour, atomically; False when it is full."""
 
     def mark_retried(self, batch_id: str, retry_batch_id: str) -> bool:
         """Record that a batch was retried; False when it already was."""
