@@ -8,7 +8,7 @@ from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response, content_types
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
 from aws_lambda_powertools.event_handler.openapi.models import HTTPBearer
-from aws_lambda_powertools.event_handler.openapi.params import Body, Query
+from aws_lambda_powertools.event_handler.openapi.params import Body, Header, Query
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.idempotency import (
     DynamoDBPersistenceLayer,
@@ -48,7 +48,6 @@ from batchops.domain.batches import BatchService, Caller, Submission
 from batchops.domain.errors import (
     BatchOpsError,
     ConflictError,
-    FieldProblem,
     InvalidRequestError,
     NotFoundError,
     RateLimitedError,
@@ -117,17 +116,26 @@ def _first_reply(request: dict[str, Any], produce: Callable[[], dict[str, Any]])
     return produce()
 
 
-def _once(route: str, produce: Callable[[], BaseModel]) -> dict[str, Any]:
+# Documented in the OpenAPI description; HTTP API hands headers over in lower case.
+IdempotencyKey = Annotated[
+    str | None,
+    Header(
+        alias="idempotency-key",
+        min_length=1,
+        max_length=255,
+        description="The same key with the same body within 24 hours returns the first response.",
+    ),
+]
+
+
+def _once(route: str, key: str | None, produce: Callable[[], BaseModel]) -> dict[str, Any]:
     """The reply to a request; with an Idempotency-Key header, the first reply to that key and body."""
 
     def reply() -> dict[str, Any]:
         return produce().model_dump(mode="json", by_alias=True)
 
-    key = app.current_event.headers.get("idempotency-key")
     if key is None:
         return reply()
-    if not 1 <= len(key) <= 255:
-        raise InvalidRequestError([FieldProblem("Idempotency-Key", "must be 1 to 255 characters")])
     # Keys are per route and per owner: two users may use the same key without meeting.
     request = {"key": f"{route}#{_owner()}#{key}", "body": app.current_event.json_body}
     first: dict[str, Any] = _first_reply(request=request, produce=reply)
@@ -135,8 +143,11 @@ def _once(route: str, produce: Callable[[], BaseModel]) -> dict[str, Any]:
 
 
 @app.post("/content", responses=documented(201, "The created content item", ContentOut, 400, 401, 409, 503))
-def create_content(fields: Annotated[ContentFields, Body()]) -> Response[ContentOut]:
-    content = ContentOut.model_validate(_once("content", lambda: ContentOut.of(contents.create(_owner(), fields))))
+def create_content(
+    fields: Annotated[ContentFields, Body()], idempotency_key: IdempotencyKey = None
+) -> Response[ContentOut]:
+    created = _once("content", idempotency_key, lambda: ContentOut.of(contents.create(_owner(), fields)))
+    content = ContentOut.model_validate(created)
     return _json(201, content, {"Location": f"/content/{content.content_id}"})
 
 
@@ -146,14 +157,16 @@ def get_content(content_id: str) -> Response[ContentOut]:
 
 
 @app.post("/batches", responses=documented(202, "The accepted batch", BatchOut, 400, 401, 409, 429, 503))
-def submit_batch(request: Annotated[BatchRequest, Body()]) -> Response[BatchOut]:
+def submit_batch(
+    request: Annotated[BatchRequest, Body()], idempotency_key: IdempotencyKey = None
+) -> Response[BatchOut]:
     def submit() -> BatchOut:
         options = request.options.to_domain()
         batch = batches.submit(Submission(_caller(), request.operation, request.params, request.items, options))
         metrics.add_metric(name="BatchesSubmitted", unit="Count", value=1)
         return BatchOut.of(batch)
 
-    return _accepted(BatchOut.model_validate(_once("batches", submit)))
+    return _accepted(BatchOut.model_validate(_once("batches", idempotency_key, submit)))
 
 
 @app.get("/batches", responses=documented(200, "The caller's batches, newest first", BatchesPageOut, 400, 401, 503))
@@ -188,7 +201,7 @@ def retry_batch(batch_id: str) -> Response[BatchOut]:
 
 @app.get(
     "/batches/<batch_id>/report",
-    responses=documented(303, "See Other: the report's presigned link (15 minutes)", None, 400, 401, 404, 409),
+    responses=documented(303, "See Other: the report's presigned link (15 minutes)", None, 400, 401, 404, 409, 503),
 )
 def get_report(
     batch_id: str,

@@ -227,4 +227,4 @@ def test_an_idempotency_key_must_be_at_most_255_characters(user: Api) -> None:
     body = {"operation": PRICE, "items": ["a"], "params": {"newPrice": 6}}
     reply = user.request("POST", "/batches", body, headers={"Idempotency-Key": "k" * 256})
     assert reply.status == 400
-    assert reply.body["error"]["details"][0]["field"] == "Idempotency-Key"
+    assert reply.body["error"]["details"][0]["field"].lower() == "idempotency-key"
