@@ -50,19 +50,24 @@ class BatchFinalizer:
         batch = self.repo.get(batch_id)
         if batch is None:
             raise BatchNotFoundError(batch_id)
-        result = Finalized(batch, now_final=False) if batch.is_final else self._close(batch, failure)
+        if batch.is_final:
+            result, items = Finalized(batch, now_final=False), None
+        else:
+            result, items = self._close(batch, failure)
         if not result.batch.published:
             # Also on a retry after a failed publication, and for a batch another path ended (MarkFailed):
             # reports and expiry are rewritten alike, and the event is delivered at least once.
-            items = self.repo.all_items(batch_id)
-            self._write_reports(batch_id, items)
+            if items is None:
+                items = self.repo.all_items(batch_id)
+                self._write_reports(batch_id, items)
             assert result.batch.completed_at is not None
             self.repo.expire(batch_id, items, result.batch.completed_at + self.publication.retention)
             self.publication.events.publish(DETAIL_TYPES[result.batch.status], notification(result.batch))
             self.repo.mark_published(batch_id)
         return result
 
-    def _close(self, batch: Batch, failure: SystemFailure | None) -> Finalized:
+    def _close(self, batch: Batch, failure: SystemFailure | None) -> tuple[Finalized, list[BatchItem]]:
+        """Final status and counts from the item records, with the reports written first."""
         batch_id = batch.batch_id
         # Counts come from the item records, not the live counters: they are the source of truth
         # even if a counter update was lost to a crash between an item's two writes.
@@ -102,8 +107,8 @@ class BatchFinalizer:
         if not self.repo.finalize(final):
             # Someone else (a concurrent run) finished it first; theirs stands.
             current = self.repo.get(batch_id)
-            return Finalized(current if current is not None else final, now_final=False)
-        return Finalized(final, now_final=True)
+            return Finalized(current if current is not None else final, now_final=False), items
+        return Finalized(final, now_final=True), items
 
     def _write_reports(self, batch_id: str, items: list[BatchItem]) -> None:
         for (scope, fmt), body in all_reports(items).items():
