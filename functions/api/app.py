@@ -78,13 +78,13 @@ batches = BatchService(
 )
 contents = ContentService(DynamoContentRepository(os.environ["CONTENT_TABLE"]), _clock, _ids)
 reports = ReportLinks(_batches_repo, S3ReportStore(os.environ["REPORTS_BUCKET"]))
-# Only under `sam local`, which skips JWT authorizers (and sets AWS_SAM_LOCAL in its containers); the URL
-# comes from the template parameter LocalTokenIntrospectionUrl, empty when deployed.
 # Powertools idempotency for POST /content and POST /batches with an Idempotency-Key header.
 _idempotency = IdempotencyConfig(
     event_key_jmespath="key", payload_validation_jmespath="body", expires_after_seconds=24 * 60 * 60
 )
 _idempotency_store = DynamoDBPersistenceLayer(table_name=os.environ["IDEMPOTENCY_TABLE"])
+# Only under `sam local`, which skips JWT authorizers (and sets AWS_SAM_LOCAL in its containers); the URL
+# comes from the template parameter LocalTokenIntrospectionUrl, empty when deployed.
 _introspection_url = os.environ.get("LOCAL_TOKEN_INTROSPECTION_URL")
 _on_sam_local = os.environ.get("AWS_SAM_LOCAL") == "true"
 introspector = HttpTokenIntrospector(_introspection_url) if _introspection_url and _on_sam_local else None
