@@ -2,6 +2,7 @@
 
 import os
 from collections.abc import Callable
+from datetime import timedelta
 from typing import Annotated, Any
 
 from aws_lambda_powertools import Logger, Metrics, Tracer
@@ -24,6 +25,7 @@ from pydantic import BaseModel
 
 from batchops.adapters.dynamo_batches import DynamoBatchRepository
 from batchops.adapters.dynamo_content import DynamoContentRepository
+from batchops.adapters.eventbridge import EventBridgePublisher
 from batchops.adapters.s3_reports import S3ReportStore
 from batchops.adapters.stepfunctions import StepFunctionsStarter
 from batchops.adapters.system import SystemClock, UuidGenerator
@@ -55,6 +57,7 @@ from batchops.domain.errors import (
     WorkflowStartError,
     WorkflowStopError,
 )
+from batchops.domain.finalization import BatchFinalizer, Publication
 from batchops.domain.models import BatchFilter, BatchStatus, ItemStatus
 from batchops.domain.report_links import ReportLinks
 from batchops.domain.reports import ReportFormat, ReportScope
@@ -67,17 +70,25 @@ app = APIGatewayHttpResolver(enable_validation=True)
 
 _clock, _ids = SystemClock(), UuidGenerator()
 _batches_repo = DynamoBatchRepository(os.environ["BATCHES_TABLE"])
+_reports = S3ReportStore(os.environ["REPORTS_BUCKET"])
+# The API ends a batch itself only when its execution cannot start; it does so like the aggregator.
+_publication = Publication(
+    reports=_reports,
+    events=EventBridgePublisher(os.environ["EVENT_BUS_NAME"]),
+    retention=timedelta(days=int(os.environ["RETENTION_DAYS"])),
+)
 batches = BatchService(
     repo=_batches_repo,
     workflow=StepFunctionsStarter(os.environ["STATE_MACHINE_ARN"]),
     validator=REGISTRY,
     clock=_clock,
     ids=_ids,
+    finalizer=BatchFinalizer(_batches_repo, _clock, _publication),
     max_batches_per_hour=int(os.environ["MAX_BATCHES_PER_HOUR"]),
     allow_loopback_callbacks=os.environ.get("ALLOW_LOOPBACK_CALLBACKS") == "true",
 )
 contents = ContentService(DynamoContentRepository(os.environ["CONTENT_TABLE"]), _clock, _ids)
-reports = ReportLinks(_batches_repo, S3ReportStore(os.environ["REPORTS_BUCKET"]))
+reports = ReportLinks(_batches_repo, _reports)
 # Powertools idempotency for POST /content and POST /batches with an Idempotency-Key header.
 _idempotency = IdempotencyConfig(
     event_key_jmespath="key", payload_validation_jmespath="body", expires_after_seconds=24 * 60 * 60

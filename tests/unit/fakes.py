@@ -13,9 +13,7 @@ from batchops.domain.models import (
     BatchFilter,
     BatchItem,
     BatchPage,
-    BatchStatus,
     Counts,
-    ErrorInfo,
     ItemStatus,
     Page,
     StopReason,
@@ -142,11 +140,6 @@ class InMemoryBatches:
         )
         self.batches[batch_id] = replace(batch, counts=counts)
         return counts
-
-    def fail(self, batch_id: str, error: ErrorInfo, now: datetime) -> None:
-        self.batches[batch_id] = replace(
-            self.batches[batch_id], status=BatchStatus.FAILED, error=error, completed_at=now
-        )
 
     def finalize(self, batch: Batch) -> bool:
         if self.batches[batch.batch_id].is_final:

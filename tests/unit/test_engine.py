@@ -33,6 +33,11 @@ def test_a_batch_that_cannot_start_is_recorded_failed_not_left_pending() -> None
     (batch,) = world.repo.batches.values()
     assert batch.status is BatchStatus.FAILED
     assert batch.error is not None and batch.error.code == "start_failed"
+    # Ended like any batch: its item skipped, its counts adding up, reported and announced.
+    assert [i.status for i in world.repo.all_items(batch.batch_id)] == [ItemStatus.SKIPPED]
+    assert batch.counts.skipped == batch.total_items == 1
+    assert [detail["error"]["code"] for _, detail in world.events.published] == ["start_failed"]
+    assert batch.batch_id in world.repo.expiries and len(world.reports.objects) == 4
 
 
 def test_a_retried_invocation_never_applies_an_item_twice() -> None:

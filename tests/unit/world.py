@@ -31,14 +31,16 @@ class World:
         self.contract = FakeContract()
         self.workflow = FakeWorkflow(fail=workflow_fails)
         self.clock = clock = FakeClock()
-        self.service = BatchService(self.repo, self.workflow, REGISTRY, clock, SequentialIds(), max_batches_per_hour=3)
-        self.processor = ItemProcessor(
-            ItemRecorder(self.repo, clock), REGISTRY.bind(ContentResources(self.content, self.contract))
-        )
         self.reports = InMemoryReports()
         self.events = RecordedEvents()
         self.finalizer = BatchFinalizer(
             self.repo, clock, Publication(self.reports, self.events, retention=timedelta(days=90))
+        )
+        self.service = BatchService(
+            self.repo, self.workflow, REGISTRY, clock, SequentialIds(), self.finalizer, max_batches_per_hour=3
+        )
+        self.processor = ItemProcessor(
+            ItemRecorder(self.repo, clock), REGISTRY.bind(ContentResources(self.content, self.contract))
         )
 
     def submit(self, items: list[Any], continue_on_error: bool = True, **params: Any) -> str:

@@ -305,13 +305,6 @@ class DynamoBatchRepository:
             ExpressionAttributeValues={":retry": to_attr(retry_batch_id)},
         )
 
-    def fail(self, batch_id: str, error: ErrorInfo, now: datetime) -> None:
-        self._close(
-            batch_id,
-            "SET #status = :status, #error = :error, completedAt = :now",
-            {":status": BatchStatus.FAILED.value, ":error": _error_dict(error), ":now": now},
-        )
-
     def finalize(self, batch: Batch) -> bool:
         return self._close(
             batch.batch_id,

@@ -19,6 +19,7 @@ from batchops.domain.errors import (
     RateLimitedError,
     WorkflowStartError,
 )
+from batchops.domain.finalization import BatchFinalizer, SystemFailure
 from batchops.domain.models import (
     Batch,
     BatchFilter,
@@ -26,7 +27,6 @@ from batchops.domain.models import (
     BatchOptions,
     BatchPage,
     BatchStatus,
-    ErrorInfo,
     ItemRef,
     ItemStatus,
     Page,
@@ -78,6 +78,7 @@ class BatchService:
     validator: RequestValidator
     clock: Clock
     ids: IdGenerator
+    finalizer: BatchFinalizer
     max_batches_per_hour: int
     allow_loopback_callbacks: bool = False
 
@@ -193,7 +194,9 @@ class BatchService:
         try:
             execution_arn = self.workflow.start(batch)
         except WorkflowStartError as e:
-            # The record exists but nothing will ever run it: end it now rather than leave it pending.
-            self.repo.fail(batch.batch_id, ErrorInfo(e.code, "the batch could not be started"), self.clock.now())
+            # The record exists but nothing will ever run it: end it now, as the aggregator ends any batch
+            # (items skipped, reports, expiry, event), rather than leave it pending.
+            failure = SystemFailure(str(e), code=e.code, message="the batch could not be started")
+            self.finalizer.finalize(batch.batch_id, failure)
             raise
         return replace(batch, execution_arn=execution_arn)

@@ -22,6 +22,8 @@ class SystemFailure:
     """How the workflow failed when it did not reach the aggregator by the normal path."""
 
     error: str
+    code: str = "system_error"
+    message: str | None = None
 
 
 @dataclass(frozen=True)
@@ -126,7 +128,7 @@ class BatchFinalizer:
         if batch.stop_reason is StopReason.CANCELLED:
             return None
         if failure is not None:
-            return ErrorInfo("system_error", f"Processing stopped by a system error ({failure.error})")
+            return ErrorInfo(failure.code, failure.message or f"Processing stopped by a system error ({failure.error})")
         if batch.stop_reason:
             return ErrorInfo(batch.stop_reason.value, _STOP_ERRORS[batch.stop_reason])
         return None

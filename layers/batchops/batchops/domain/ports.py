@@ -11,7 +11,6 @@ from batchops.domain.models import (
     BatchItem,
     BatchPage,
     Counts,
-    ErrorInfo,
     ItemOutcome,
     ItemRef,
     ItemStatus,
@@ -63,9 +62,6 @@ class BatchRepository(Protocol):
 
     def add_to_counts(self, batch_id: str, status: ItemStatus, duration_ms: int) -> Counts:
         """Count one finished item; returns the live counts after it."""
-
-    def fail(self, batch_id: str, error: ErrorInfo, now: datetime) -> None:
-        """End a batch that never got going (e.g. the workflow could not start)."""
 
     def finalize(self, batch: Batch) -> bool:
         """Write final status, counts and timings unless the batch is already final. False if it was."""
