@@ -222,3 +222,26 @@ def test_logs_never_carry_item_bodies_or_params(user: Api, capfd: pytest.Capture
     out, err = capfd.readouterr()
     assert "Items_failed" in out  # the handlers' output is captured here (their metrics, at least)
     assert "7f3a" not in out + err
+
+
+def test_a_batch_past_its_expiry_is_gone_even_before_dynamodb_deletes_it(user: Api, stack: OfflineStack) -> None:
+    batch_id = user.submit(PRICE, ["x"], {"newPrice": 5})["batchId"]
+    user.wait_final(batch_id)
+    db, table, key = (
+        stack.client("dynamodb"),
+        stack.output("BatchesTableName"),
+        {
+            "pk": {"S": f"BATCH#{batch_id}"},
+            "sk": {"S": "META"},
+        },
+    )
+    # Once the aggregator has set the real expiry (right after the final status), move it to the past.
+    _poll(lambda: db.get_item(TableName=table, Key=key)["Item"].get("expiresAt"), timeout=10)
+    db.update_item(
+        TableName=table,
+        Key=key,
+        UpdateExpression="SET expiresAt = :past",
+        ExpressionAttributeValues={":past": {"N": str(int(time.time()) - 1)}},
+    )
+    assert user.request("GET", f"/batches/{batch_id}").status == 404
+    assert user.request("GET", "/batches").body["batches"] == []

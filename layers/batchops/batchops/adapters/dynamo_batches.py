@@ -90,6 +90,11 @@ def _is_cursor_of(cursor: dict[str, str], owner: str) -> bool:
     return match is not None and cursor["pk"] == _pk(match["batch_id"]) and cursor["sk"] == _META
 
 
+def _expired(record: dict[str, Any]) -> bool:
+    expires_at = record.get("expiresAt")
+    return expires_at is not None and expires_at <= time.time()
+
+
 def _owner_key(owner: str) -> str:
     return f"OWNER#{owner}"
 
@@ -128,7 +133,11 @@ class DynamoBatchRepository:
     def get(self, batch_id: str) -> Batch | None:
         with store_errors("reading a batch"):
             reply = self._db.get_item(TableName=self._table, Key=_key(batch_id, _META), ConsistentRead=True)
-        return self._to_batch(from_item(reply["Item"])) if "Item" in reply else None
+        if "Item" not in reply:
+            return None
+        record = from_item(reply["Item"])
+        # DynamoDB deletes expired records up to two days late: past its expiry, a batch is gone.
+        return None if _expired(record) else self._to_batch(record)
 
     def get_with_item(self, batch_id: str, index: int) -> tuple[Batch, BatchItem] | None:
         keys = [_key(batch_id, _META), _key(batch_id, _item_sk(index))]
@@ -242,7 +251,9 @@ class DynamoBatchRepository:
             # Filters apply after the read: read more per page so that a rare filter takes few queries.
             "Limit": limit if not (filters.status or filters.operation) else max(limit, 200),
         }
-        conditions, names = [], {}
+        # Expired records linger until DynamoDB deletes them: leave them out.
+        conditions, names = ["(attribute_not_exists(expiresAt) OR expiresAt > :now)"], {}
+        query["ExpressionAttributeValues"][":now"] = to_attr(int(time.time()))
         if filters.status is not None:
             conditions.append("#status = :status")
             names["#status"] = "status"
@@ -251,8 +262,8 @@ class DynamoBatchRepository:
             conditions.append("#operation = :operation")
             names["#operation"] = "operation"
             query["ExpressionAttributeValues"][":operation"] = to_attr(filters.operation)
-        if conditions:
-            query["FilterExpression"] = " AND ".join(conditions)
+        query["FilterExpression"] = " AND ".join(conditions)
+        if names:
             query["ExpressionAttributeNames"] = names
         if cursor:
             if not _is_cursor_of(cursor, owner):

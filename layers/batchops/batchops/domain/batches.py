@@ -53,6 +53,14 @@ def callback_problem(url: str, allow_loopback_http: bool) -> str | None:
     return "must be an https URL" + (" (or http to a loopback host)" if allow_loopback_http else "")
 
 
+def owned_batch(repo: BatchRepository, owner: str, batch_id: str) -> Batch:
+    """The owner's batch; another owner's is reported exactly like a missing one, so ids reveal nothing."""
+    batch = repo.get(batch_id)
+    if batch is None or batch.owner != owner:
+        raise BatchNotFoundError(batch_id)
+    return batch
+
+
 @dataclass(frozen=True)
 class Caller:
     """Who asks, as the HTTP API saw them; recorded with each batch they create (audit)."""
@@ -94,11 +102,7 @@ class BatchService:
         return self._start(submission.caller, submission.operation, request.params, request.items, submission.options)
 
     def get(self, owner: str, batch_id: str) -> Batch:
-        batch = self.repo.get(batch_id)
-        # Another owner's batch is reported exactly like a missing one, so ids reveal nothing.
-        if batch is None or batch.owner != owner:
-            raise BatchNotFoundError(batch_id)
-        return batch
+        return owned_batch(self.repo, owner, batch_id)
 
     def list_batches(self, owner: str, filters: BatchFilter, limit: int, cursor: dict[str, str] | None) -> BatchPage:
         return self.repo.list_batches(owner, filters, limit, cursor)

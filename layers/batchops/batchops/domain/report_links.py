@@ -2,7 +2,8 @@
 
 from dataclasses import dataclass
 
-from batchops.domain.errors import BatchNotFinishedError, BatchNotFoundError
+from batchops.domain.batches import owned_batch
+from batchops.domain.errors import BatchNotFinishedError
 from batchops.domain.ports import BatchRepository, ReportStore
 from batchops.domain.reports import ReportFormat, ReportScope
 
@@ -15,9 +16,7 @@ class ReportLinks:
     store: ReportStore
 
     def link(self, owner: str, batch_id: str, scope: ReportScope, fmt: ReportFormat) -> str:
-        batch = self.repo.get(batch_id)
-        if batch is None or batch.owner != owner:
-            raise BatchNotFoundError(batch_id)
+        batch = owned_batch(self.repo, owner, batch_id)
         # The aggregator writes the reports before it marks the batch final.
         if not batch.is_final:
             raise BatchNotFinishedError(f"batch {batch_id} is {batch.status.value}; its report comes once it is final")
