@@ -150,6 +150,9 @@ class InMemoryBatches:
     def expire(self, batch_id: str, items: list[BatchItem], at: datetime) -> None:
         self.expiries[batch_id] = at
 
+    def set_counts(self, batch_id: str, counts: Counts) -> None:
+        self.batches[batch_id] = replace(self.batches[batch_id], counts=counts)
+
     def mark_published(self, batch_id: str) -> None:
         self.batches[batch_id] = replace(self.batches[batch_id], published=True)
 

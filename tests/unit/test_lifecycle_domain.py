@@ -4,6 +4,7 @@ import hashlib
 import hmac
 import json
 from collections.abc import Mapping
+from dataclasses import replace
 from datetime import timedelta
 
 import pytest
@@ -18,7 +19,7 @@ from batchops.domain.errors import (
     RateLimitedError,
     WebhookDeliveryError,
 )
-from batchops.domain.models import BatchOptions, BatchStatus, ItemStatus
+from batchops.domain.models import BatchOptions, BatchStatus, ErrorInfo, ItemStatus
 from batchops.domain.notifications import SIGNATURE_HEADER, CallbackNotifier
 from batchops.domain.reports import ReportFormat, ReportScope
 from tests.unit.fakes import content
@@ -180,3 +181,23 @@ def test_the_callback_is_signed_with_hmac_sha256_of_the_exact_body() -> None:
     assert json.loads(body)["status"] == "completed"
     assert notifier.notify(batch_id) is False  # a delivered callback is not sent twice
     assert len(sender.sent) == 1
+
+
+def test_a_batch_another_path_ended_gets_its_items_settled_counted_and_published() -> None:
+    # MarkFailed (the last resort in the ASL) writes `failed` straight to DynamoDB and touches no item.
+    world = World()
+    world.content.create(content("a"))
+    batch_id = world.submit(["a", "b", "c"])
+    world.start(batch_id)
+    world.processor.process(batch_id, 0)
+    batch = world.repo.batches[batch_id]
+    world.repo.batches[batch_id] = replace(
+        batch, status=BatchStatus.FAILED, completed_at=world.clock.now(), error=ErrorInfo("internal_error", "x")
+    )
+
+    world.finalizer.finalize(batch_id, None)
+
+    settled = world.repo.batches[batch_id]
+    assert [i.status for i in world.repo.all_items(batch_id)] == [ItemStatus.SUCCEEDED] + [ItemStatus.SKIPPED] * 2
+    assert (settled.status, settled.counts.succeeded, settled.counts.skipped) == (BatchStatus.FAILED, 1, 2)
+    assert settled.published and [d["skippedItems"] for _, d in world.events.published] == [2]

@@ -90,6 +90,16 @@ def _is_cursor_of(cursor: dict[str, str], owner: str) -> bool:
     return match is not None and cursor["pk"] == _pk(match["batch_id"]) and cursor["sk"] == _META
 
 
+def _count_values(counts: Counts) -> dict[str, int]:
+    return {
+        ":succeeded": counts.succeeded,
+        ":failed": counts.failed,
+        ":skipped": counts.skipped,
+        ":cancelled": counts.cancelled,
+        ":duration": counts.item_duration_ms,
+    }
+
+
 def _expired(record: dict[str, Any]) -> bool:
     expires_at = record.get("expiresAt")
     return expires_at is not None and expires_at <= time.time()
@@ -203,6 +213,18 @@ class DynamoBatchRepository:
                 Key=_key(batch_id, _META),
                 UpdateExpression="SET expiresAt = :at",
                 ExpressionAttributeValues={":at": to_attr(expires_at)},
+            )
+
+    def set_counts(self, batch_id: str, counts: Counts) -> None:
+        with store_errors("correcting the counts of a batch"):
+            self._db.update_item(
+                TableName=self._table,
+                Key=_key(batch_id, _META),
+                UpdateExpression=(
+                    "SET succeededItems = :succeeded, failedItems = :failed, skippedItems = :skipped, "
+                    "cancelledItems = :cancelled, itemDurationMs = :duration"
+                ),
+                ExpressionAttributeValues={k: to_attr(v) for k, v in _count_values(counts).items()},
             )
 
     def mark_published(self, batch_id: str) -> None:
@@ -326,11 +348,7 @@ class DynamoBatchRepository:
                 ":status": batch.status.value,
                 ":error": _error_dict(batch.error),
                 ":now": batch.completed_at,
-                ":succeeded": batch.counts.succeeded,
-                ":failed": batch.counts.failed,
-                ":skipped": batch.counts.skipped,
-                ":cancelled": batch.counts.cancelled,
-                ":duration": batch.counts.item_duration_ms,
+                **_count_values(batch.counts),
             },
         )
 

@@ -52,16 +52,20 @@ class BatchFinalizer:
         batch = self.repo.get(batch_id)
         if batch is None:
             raise BatchNotFoundError(batch_id)
-        if batch.is_final:
-            result, items = Finalized(batch, now_final=False), None
-        else:
+        if not batch.is_final:
             result, items = self._close(batch, failure)
+        elif not batch.published:
+            # A retry after a failed publication, or a batch another path ended (MarkFailed, which cannot
+            # touch items): settle its items and counts, then report it like any other.
+            items, counts = self._settle(batch)
+            if counts != batch.counts:
+                self.repo.set_counts(batch_id, counts)
+            result = Finalized(replace(batch, counts=counts), now_final=False)
+            self._write_reports(batch_id, items)
+        else:
+            return Finalized(batch, now_final=False)
         if not result.batch.published:
-            # Also on a retry after a failed publication, and for a batch another path ended (MarkFailed):
-            # reports and expiry are rewritten alike, and the event is delivered at least once.
-            if items is None:
-                items = self.repo.all_items(batch_id)
-                self._write_reports(batch_id, items)
+            # Reports and expiry are rewritten alike on a retry; the event is delivered at least once.
             assert result.batch.completed_at is not None
             self.repo.expire(batch_id, items, result.batch.completed_at + self.publication.retention)
             self.publication.events.publish(DETAIL_TYPES[result.batch.status], notification(result.batch))
@@ -70,6 +74,26 @@ class BatchFinalizer:
 
     def _close(self, batch: Batch, failure: SystemFailure | None) -> tuple[Finalized, list[BatchItem]]:
         """Final status and counts from the item records, with the reports written first."""
+        batch_id = batch.batch_id
+        items, counts = self._settle(batch)
+        final = replace(
+            batch,
+            status=self._status(batch, failure),
+            counts=counts,
+            completed_at=self.clock.now(),
+            error=self._error(batch, failure),
+        )
+        # Every item is final by now: the reports are written before the status, so that a client who
+        # sees the batch final can download them at once.
+        self._write_reports(batch_id, items)
+        if not self.repo.finalize(final):
+            # Someone else (a concurrent run) finished it first; theirs stands.
+            current = self.repo.get(batch_id)
+            return Finalized(current if current is not None else final, now_final=False), items
+        return Finalized(final, now_final=True), items
+
+    def _settle(self, batch: Batch) -> tuple[list[BatchItem], Counts]:
+        """Items never started get their final status; counts come from the item records."""
         batch_id = batch.batch_id
         # Counts come from the item records, not the live counters: they are the source of truth
         # even if a counter update was lost to a crash between an item's two writes.
@@ -96,21 +120,7 @@ class BatchFinalizer:
         )
         # An item some other writer still holds as pending was not processed: it counts as not started.
         counts = replace(counts, **{unstarted.value: getattr(counts, unstarted.value) + tally[ItemStatus.PENDING]})
-        final = replace(
-            batch,
-            status=self._status(batch, failure),
-            counts=counts,
-            completed_at=self.clock.now(),
-            error=self._error(batch, failure),
-        )
-        # Every item is final by now: the reports are written before the status, so that a client who
-        # sees the batch final can download them at once.
-        self._write_reports(batch_id, items)
-        if not self.repo.finalize(final):
-            # Someone else (a concurrent run) finished it first; theirs stands.
-            current = self.repo.get(batch_id)
-            return Finalized(current if current is not None else final, now_final=False), items
-        return Finalized(final, now_final=True), items
+        return items, counts
 
     def _write_reports(self, batch_id: str, items: list[BatchItem]) -> None:
         for (scope, fmt), body in all_reports(items).items():

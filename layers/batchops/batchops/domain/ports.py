@@ -69,6 +69,9 @@ class BatchRepository(Protocol):
     def expire(self, batch_id: str, items: list[BatchItem], at: datetime) -> None:
         """Let the batch and its items expire (DynamoDB TTL) at a time."""
 
+    def set_counts(self, batch_id: str, counts: Counts) -> None:
+        """Correct the counts of a final batch (one another path ended without them)."""
+
     def mark_published(self, batch_id: str) -> None: ...
 
     def mark_notified(self, batch_id: str) -> None: ...
