@@ -22,6 +22,9 @@ def test_price_batch_updates_every_item_syncs_downstream_and_reports_each(user: 
     submitted = user.submit(PRICE, ids, {"newPrice": 250}, maxConcurrency=8)
     assert submitted["status"] == "pending"
     assert submitted["totalItems"] == 30
+    # The execution's ARN is there from the first read, for operators to look it up at once.
+    assert submitted["executionArn"].endswith(f":execution:batchops-test-BatchStateMachine:{submitted['batchId']}")
+    assert user.batch(submitted["batchId"])["executionArn"] == submitted["executionArn"]
 
     batch = user.wait_final(submitted["batchId"])
 

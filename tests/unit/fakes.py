@@ -49,11 +49,13 @@ class FakeWorkflow:
         self.started: list[str] = []
         self.stopped: list[str] = []
 
-    def start(self, batch: Batch) -> str:
+    def start(self, batch: Batch) -> None:
         if self.fail:
             raise WorkflowStartError("no state machine")
         self.started.append(batch.batch_id)
-        return f"arn:execution:{batch.batch_id}"
+
+    def execution_arn(self, batch_id: str) -> str:
+        return f"arn:execution:{batch_id}"
 
     def stop(self, batch_id: str, reason: str) -> None:
         self.stopped.append(batch_id)

@@ -442,6 +442,7 @@ class DynamoBatchRepository:
             "cancelledItems": 0,
             "itemDurationMs": 0,
             "parentBatchId": batch.parent_batch_id,
+            "executionArn": batch.execution_arn,
             "sourceIp": batch.source_ip,
             "userAgent": batch.user_agent,
         }

@@ -16,7 +16,7 @@ class StepFunctionsStarter:
         self._arn = state_machine_arn
         self._sfn = client or boto3.client("stepfunctions")
 
-    def start(self, batch: Batch) -> str:
+    def start(self, batch: Batch) -> None:
         # Only ids, numbers and a time: item bodies, params and callback URLs stay in DynamoDB, out of
         # the execution history.
         execution_input: dict[str, object] = {
@@ -30,16 +30,16 @@ class StepFunctionsStarter:
             at = at.replace(microsecond=0) + (timedelta(seconds=1) if at.microsecond else timedelta())
             execution_input["scheduledFor"] = at.strftime("%Y-%m-%dT%H:%M:%SZ")
         try:
-            reply = self._sfn.start_execution(
-                stateMachineArn=self._arn, name=batch.batch_id, input=json.dumps(execution_input)
-            )
+            self._sfn.start_execution(stateMachineArn=self._arn, name=batch.batch_id, input=json.dumps(execution_input))
         except (ClientError, BotoCoreError) as e:
             raise WorkflowStartError(f"starting the execution of batch {batch.batch_id} failed") from e
-        return str(reply["executionArn"])
+
+    def execution_arn(self, batch_id: str) -> str:
+        # The execution is named by the batch id, so its ARN follows from the state machine's.
+        return self._arn.replace(":stateMachine:", ":execution:", 1) + f":{batch_id}"
 
     def stop(self, batch_id: str, reason: str) -> None:
-        # The execution is named by the batch id, so its ARN follows from the state machine's.
-        execution_arn = self._arn.replace(":stateMachine:", ":execution:", 1) + f":{batch_id}"
+        execution_arn = self.execution_arn(batch_id)
         try:
             self._sfn.stop_execution(executionArn=execution_arn, cause=reason)
         except ClientError as e:

@@ -3,7 +3,7 @@
 import math
 from collections import Counter
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 from urllib.parse import urlsplit
@@ -181,8 +181,9 @@ class BatchService:
         parent_batch_id: str | None = None,
         batch_id: str | None = None,
     ) -> Batch:
+        batch_id = batch_id or self.ids.new_id()
         batch = Batch(
-            batch_id=batch_id or self.ids.new_id(),
+            batch_id=batch_id,
             owner=caller.owner,
             operation=operation,
             status=BatchStatus.SCHEDULED if options.scheduled_for else BatchStatus.PENDING,
@@ -193,14 +194,16 @@ class BatchService:
             parent_batch_id=parent_batch_id,
             source_ip=caller.source_ip,
             user_agent=caller.user_agent,
+            # Known before it starts (the execution is named by the batch id): stored from the first read.
+            execution_arn=self.workflow.execution_arn(batch_id),
         )
         self.repo.create(batch, [BatchItem(batch.batch_id, i, ref) for i, ref in enumerate(refs)])
         try:
-            execution_arn = self.workflow.start(batch)
+            self.workflow.start(batch)
         except WorkflowStartError as e:
             # The record exists but nothing will ever run it: end it now, as the aggregator ends any batch
             # (items skipped, reports, expiry, event), rather than leave it pending.
             failure = SystemFailure(str(e), code=e.code, message="the batch could not be started")
             self.finalizer.finalize(batch.batch_id, failure)
             raise
-        return replace(batch, execution_arn=execution_arn)
+        return batch

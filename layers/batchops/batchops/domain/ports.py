@@ -94,8 +94,11 @@ class WebhookSender(Protocol):
 
 
 class WorkflowStarter(Protocol):
-    def start(self, batch: Batch) -> str:
-        """Start the batch's execution; returns its ARN. Raises WorkflowStartError."""
+    def start(self, batch: Batch) -> None:
+        """Start the batch's execution, named by its id. Raises WorkflowStartError."""
+
+    def execution_arn(self, batch_id: str) -> str:
+        """The ARN the batch's execution has (or will have) in the console."""
 
     def stop(self, batch_id: str, reason: str) -> None:
         """Stop a batch's execution that runs no item yet (a scheduled batch waiting for its time)."""
