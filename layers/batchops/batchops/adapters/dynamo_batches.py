@@ -90,6 +90,13 @@ def _is_cursor_of(cursor: dict[str, str], owner: str) -> bool:
     return match is not None and cursor["pk"] == _pk(match["batch_id"]) and cursor["sk"] == _META
 
 
+# The counters of a batch record, with the values _count_values gives them.
+_SET_COUNTS = (
+    "succeededItems = :succeeded, failedItems = :failed, skippedItems = :skipped, "
+    "cancelledItems = :cancelled, itemDurationMs = :duration"
+)
+
+
 def _count_values(counts: Counts) -> dict[str, int]:
     return {
         ":succeeded": counts.succeeded,
@@ -220,10 +227,7 @@ class DynamoBatchRepository:
             self._db.update_item(
                 TableName=self._table,
                 Key=_key(batch_id, _META),
-                UpdateExpression=(
-                    "SET succeededItems = :succeeded, failedItems = :failed, skippedItems = :skipped, "
-                    "cancelledItems = :cancelled, itemDurationMs = :duration"
-                ),
+                UpdateExpression=f"SET {_SET_COUNTS}",
                 ExpressionAttributeValues={k: to_attr(v) for k, v in _count_values(counts).items()},
             )
 
@@ -341,9 +345,7 @@ class DynamoBatchRepository:
     def finalize(self, batch: Batch) -> bool:
         return self._close(
             batch.batch_id,
-            "SET #status = :status, #error = :error, completedAt = :now, succeededItems = :succeeded, "
-            "failedItems = :failed, skippedItems = :skipped, cancelledItems = :cancelled, "
-            "itemDurationMs = :duration",
+            f"SET #status = :status, #error = :error, completedAt = :now, {_SET_COUNTS}",
             {
                 ":status": batch.status.value,
                 ":error": _error_dict(batch.error),

@@ -99,9 +99,9 @@ class BatchFinalizer:
         # even if a counter update was lost to a crash between an item's two writes.
         items = self.repo.all_items(batch_id)
         pending = [item for item in items if item.status is ItemStatus.PENDING]
+        outcome = not_started(batch.stop_reason)
         if pending:
             # Never started: only possible once the batch stopped or the workflow broke.
-            outcome = not_started(batch.stop_reason)
             now = self.clock.now()
             for item in pending:
                 self.repo.record_outcome(
@@ -110,7 +110,8 @@ class BatchFinalizer:
             items = self.repo.all_items(batch_id)
 
         tally = Counter(item.status for item in items)
-        unstarted = not_started(batch.stop_reason).status
+        # An item some other writer still holds as pending was not processed: it counts as not started.
+        tally[outcome.status] += tally.pop(ItemStatus.PENDING, 0)
         counts = Counts(
             succeeded=tally[ItemStatus.SUCCEEDED],
             failed=tally[ItemStatus.FAILED],
@@ -118,8 +119,6 @@ class BatchFinalizer:
             cancelled=tally[ItemStatus.CANCELLED],
             item_duration_ms=sum(item.duration_ms or 0 for item in items),
         )
-        # An item some other writer still holds as pending was not processed: it counts as not started.
-        counts = replace(counts, **{unstarted.value: getattr(counts, unstarted.value) + tally[ItemStatus.PENDING]})
         return items, counts
 
     def _write_reports(self, batch_id: str, items: list[BatchItem]) -> None:
