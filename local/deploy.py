@@ -301,20 +301,18 @@ class Deployer:
             s3.put_public_access_block(
                 Bucket=bucket, PublicAccessBlockConfiguration=props["PublicAccessBlockConfiguration"]
             )
-        for rule in props.get("LifecycleConfiguration", {}).get("Rules", []):
-            s3.put_bucket_lifecycle_configuration(
-                Bucket=bucket,
-                LifecycleConfiguration={
-                    "Rules": [
-                        {
-                            "ID": rule["Id"],
-                            "Status": rule["Status"],
-                            "Filter": {"Prefix": rule.get("Prefix", "")},
-                            "Expiration": {"Days": int(rule["ExpirationInDays"])},
-                        }
-                    ]
-                },
-            )
+        lifecycle = [
+            {
+                "ID": rule["Id"],
+                "Status": rule["Status"],
+                "Filter": {"Prefix": rule.get("Prefix", "")},
+                "Expiration": {"Days": int(rule["ExpirationInDays"])},
+            }
+            for rule in props.get("LifecycleConfiguration", {}).get("Rules", [])
+        ]
+        if lifecycle:
+            # One call with every rule: each call replaces the bucket's whole lifecycle configuration.
+            s3.put_bucket_lifecycle_configuration(Bucket=bucket, LifecycleConfiguration={"Rules": lifecycle})
         return _Deployed(bucket, {"Arn": f"arn:aws:s3:::{bucket}"})
 
     def _event_bus(self, name: str, raw: Mapping[str, Any]) -> _Deployed:
