@@ -6,16 +6,19 @@ STAMP := $(VENV)/.installed
 # SAM CLI pins its own boto3, so it gets a venv of its own.
 SAM_VENV := .venv-sam
 SAM_STAMP := $(SAM_VENV)/.installed
+# checkov pins its own boto3 too: a third venv.
+CHECKOV_VENV := .venv-checkov
+CHECKOV_STAMP := $(CHECKOV_VENV)/.installed
 
 # The Lambda runtime is Python 3.12: prefer a 3.12 interpreter (PATH, then pyenv), else python3.
 PYTHON ?= $(shell for c in python3.12 $$HOME/.pyenv/versions/3.12*/bin/python3.12 /usr/bin/python3.12 python3; do \
 	if command -v $$c >/dev/null 2>&1 && $$c -c 'import sys; sys.exit(sys.version_info < (3, 12))' 2>/dev/null; then echo $$c; break; fi; done)
 
-.PHONY: help venv run test lint typecheck cfn-lint pytest unit integration bench sam-venv sam-image sam-test clean
+.PHONY: help venv run test lint typecheck cfn-lint pytest unit integration bench sam-venv sam-image sam-test checkov clean
 
 help:
 	@echo "make run    - the local stack: HTTP API on 127.0.0.1:$${API_PORT:-3000}, AWS endpoint on 127.0.0.1:$${AWS_PORT:-5000}"
-	@echo "make test   - ruff, mypy, cfn-lint and the whole pytest suite (what CI runs)"
+	@echo "make test   - ruff, mypy, cfn-lint, checkov and the whole pytest suite (what CI runs)"
 	@echo "make bench  - throughput and overhead figures of the offline stack"
 	@echo "make sam-test - sam validate, sam build, sam local invoke of every event, sam local start-api (needs root for docker)"
 
@@ -66,6 +69,20 @@ typecheck: $(STAMP)
 cfn-lint: $(STAMP)
 	$(BIN)/cfn-lint template.yaml
 
+$(CHECKOV_STAMP): requirements-checkov.txt
+	@test -n "$(PYTHON)" || { echo "Python 3.12 or newer is required (the Lambda runtime is python3.12)"; exit 1; }
+	$(PYTHON) -m venv $(CHECKOV_VENV)
+	$(CHECKOV_VENV)/bin/pip install --quiet --upgrade pip
+	$(CHECKOV_VENV)/bin/pip install --quiet -r requirements-checkov.txt
+	touch $@
+
+# Offline and the same everywhere: a clean environment (no BC_API_KEY, so no platform calls), no policy
+# metadata download, no PyPI version check, HOME in the venv (no ~/.bridgecrew key, no ~/.checkov.yaml).
+# Fails on any failed check the template does not skip (Metadata: checkov: skip) and on a parse error.
+checkov: $(CHECKOV_STAMP)
+	env -i PATH="$$PATH" HOME="$(CURDIR)/$(CHECKOV_VENV)" CKV_SKIP_PACKAGE_UPDATE_CHECK=true CKV_PARSE_ERROR_FAIL=true \
+		$(CHECKOV_VENV)/bin/checkov --file template.yaml --framework cloudformation --skip-download --quiet --compact
+
 # pytest exits 5 when it collects nothing: that fails here like any other exit code.
 pytest: $(STAMP)
 	$(BIN)/pytest
@@ -76,10 +93,10 @@ unit: $(STAMP)
 integration: $(STAMP)
 	$(BIN)/pytest tests/integration
 
-test: lint typecheck cfn-lint pytest
+test: lint typecheck cfn-lint checkov pytest
 
 bench: $(STAMP)
 	$(BIN)/python -m bench.throughput
 
 clean:
-	rm -rf $(VENV) $(SAM_VENV) .mypy_cache .ruff_cache .pytest_cache .aws-sam
+	rm -rf $(VENV) $(SAM_VENV) $(CHECKOV_VENV) .mypy_cache .ruff_cache .pytest_cache .aws-sam

@@ -10,6 +10,8 @@ from pathlib import Path
 from local.sam_local import write_sam_local_config
 from local.stack import ROOT, OfflineStack, StackConfig
 
+_STOP_SECONDS = 15
+
 
 def _parameters() -> dict[str, str]:
     """Template parameters a person may set through the environment."""
@@ -75,12 +77,28 @@ Ctrl-C stops the stack (everything lives in memory).
 """,
         flush=True,
     )
-    stopped = threading.Event()
-    signal.signal(signal.SIGTERM, lambda *_: stopped.set())
-    with contextlib.suppress(KeyboardInterrupt):
-        stopped.wait()
+    _wait_for_stop_signal()
+    # Whatever is in flight, the stack is gone soon after Ctrl-C: its ports must not stay held.
+    watchdog = threading.Timer(_STOP_SECONDS, lambda: os._exit(1))
+    watchdog.daemon = True
+    watchdog.start()
     stack.stop()
     return 0
+
+
+def _wait_for_stop_signal() -> None:
+    """Block until SIGINT or SIGTERM. The handler only writes a byte to a pipe: it takes no lock, so a
+    second signal (make forwards SIGTERM, and a process-group kill sends another) can never deadlock it."""
+    read_end, write_end = os.pipe()
+    os.set_blocking(write_end, False)
+
+    def wake(*_: object) -> None:
+        with contextlib.suppress(BlockingIOError):
+            os.write(write_end, b"x")
+
+    for stop in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(stop, wake)
+    os.read(read_end, 1)
 
 
 if __name__ == "__main__":

@@ -70,6 +70,8 @@ class Deployment:
     authorizer: JwtAuthorizer | None = None
     outputs: dict[str, str] = field(default_factory=dict)
     physical: dict[str, str] = field(default_factory=dict)
+    # Each deployed resource's attributes (Fn::GetAtt), by logical id.
+    attributes: dict[str, dict[str, str]] = field(default_factory=dict)
 
 
 @dataclass
@@ -114,6 +116,7 @@ class Deployer:
         for name in self.deployment.functions:
             self._function_events(name)
         self.deployment.physical = {name: d.ref for name, d in self._deployed.items()}
+        self.deployment.attributes = {name: d.attrs for name, d in self._deployed.items()}
         for name, output in self._template.get("Outputs", {}).items():
             if self._enabled(output):
                 self.deployment.outputs[name] = str(resolve(output["Value"], self._ctx))

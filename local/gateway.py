@@ -21,6 +21,17 @@ from local.issuer import LocalIssuer, TokenRejectedError
 LOCAL_PREFIX = "/_local"
 _log = logging.getLogger("batchops.local")
 _TEXT_TYPES = ("application/json", "text/", "application/xml", "application/x-www-form-urlencoded")
+# HTTP API's payload limit: a larger request body is refused with a 413 before any function runs.
+MAX_BODY_BYTES = 10 * 1024 * 1024
+# A client that sends less than its Content-Length announced is cut off after this long (the HTTP API's
+# integration timeout), rather than holding a thread forever.
+_READ_TIMEOUT_SECONDS = 30
+
+
+class _Server(ThreadingHTTPServer):
+    # socketserver's default backlog is 5: a burst of connections would be reset, as no API Gateway does.
+    request_queue_size = 1024
+    daemon_threads = True
 
 
 @dataclass(frozen=True)
@@ -48,8 +59,7 @@ class LocalGateway:
         self._lambda = lambda_client
         self._routes: list[tuple[re.Pattern[str], Route]] = []
         self._deployment: Deployment | None = None
-        self._server = ThreadingHTTPServer((host, port), self._handler_class())
-        self._server.daemon_threads = True
+        self._server = _Server((host, port), self._handler_class())
         self._thread: threading.Thread | None = None
 
     @property
@@ -121,7 +131,9 @@ class LocalGateway:
     ) -> dict[str, Any]:
         now = datetime.now(UTC)
         content_type = headers.get("content-type", "")
-        is_text = not body or any(content_type.startswith(t) for t in _TEXT_TYPES) or not content_type
+        is_text = (not body or any(content_type.startswith(t) for t in _TEXT_TYPES) or not content_type) and _is_utf8(
+            body
+        )
         query_parameters: dict[str, str] = {}
         for key, value in parse_qsl(query, keep_blank_values=True):
             # Repeated keys are joined with commas, as the HTTP API does.
@@ -219,37 +231,67 @@ class LocalGateway:
 
         class Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
+            timeout = _READ_TIMEOUT_SECONDS
 
             def _any(self) -> None:
-                length = int(self.headers.get("content-length") or 0)
-                body = self.rfile.read(length) if length else b""
                 headers: dict[str, str] = {}
                 for key, value in self.headers.items():
                     key = key.lower()
                     headers[key] = f"{headers[key]},{value}" if key in headers else value
+                length = _content_length(headers.get("content-length"))
+                if length is None:
+                    # The body's end is unknown: answer, then close, as the connection cannot be reused.
+                    self.close_connection = True
+                    self._reply(*_json(HTTPStatus.BAD_REQUEST, {"message": "Bad Request"}))
+                elif length > MAX_BODY_BYTES:
+                    self.close_connection = True
+                    self._reply(*_json(HTTPStatus.REQUEST_ENTITY_TOO_LARGE, {"message": "Request Entity Too Large"}))
+                else:
+                    self._reply(*self._forward(headers, self.rfile.read(length) if length else b""))
+
+            def _forward(self, headers: dict[str, str], body: bytes) -> tuple[int, dict[str, str], bytes]:
                 try:
-                    status, out_headers, data = gateway.handle(
-                        self.command, self.path, headers, body, self.client_address[0]
-                    )
+                    return gateway.handle(self.command, self.path, headers, body, self.client_address[0])
                 except Exception:  # noqa: BLE001 - the gateway answers 500 as API Gateway would
-                    status, out_headers, data = _json(
-                        HTTPStatus.INTERNAL_SERVER_ERROR, {"message": "Internal Server Error"}
-                    )
+                    _log.exception("the local gateway failed")
+                    return _json(HTTPStatus.INTERNAL_SERVER_ERROR, {"message": "Internal Server Error"})
+
+            def _reply(self, status: int, out_headers: dict[str, str], data: bytes) -> None:
                 self.send_response(status)
                 for key, value in out_headers.items():
                     if key not in ("content-length", "connection"):
                         self.send_header(key, value)
                 self.send_header("content-length", str(len(data)))
+                if self.close_connection:
+                    self.send_header("connection", "close")
                 self.end_headers()
                 self.wfile.write(data)
 
             # BaseHTTPRequestHandler dispatches on these names.
             do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = do_HEAD = do_OPTIONS = _any  # noqa: N815
+            # No route has these either; without a name the handler would answer its own 501 page, not a 404.
+            do_TRACE = do_QUERY = _any  # noqa: N815
 
             def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - stdlib signature
                 pass
 
         return Handler
+
+
+def _content_length(value: str | None) -> int | None:
+    """The announced body length: 0 when absent, None when it is not a plain non-negative integer."""
+    if value is None or value == "":
+        return 0
+    text = value.strip()
+    return int(text) if text.isascii() and text.isdigit() and len(text) <= 18 else None
+
+
+def _is_utf8(body: bytes) -> bool:
+    try:
+        body.decode()
+    except UnicodeDecodeError:
+        return False
+    return True
 
 
 def _json(status: int, body: Any, headers: dict[str, str] | None = None) -> tuple[int, dict[str, str], bytes]:

@@ -1,41 +1,32 @@
-"""Runs our handlers in-process when moto's Lambda is invoked, with the environment the template gives them."""
+"""Runs our handlers when moto's Lambda is invoked: each invocation in an execution environment of its own.
 
-import importlib.util
+Like Lambda, an environment (a worker process, local/worker.py) runs one event at a time; concurrent
+invocations of a function get separate environments, started on demand (cold starts) and reused while
+warm. Workers fork from a server that has the heavy libraries imported already (local/fork_server.py),
+so a cold start costs a fraction of a second, not a fresh interpreter's.
+"""
+
+import contextlib
 import json
 import os
+import signal
 import sys
 import threading
 import time
-import traceback
 import uuid
-from collections.abc import Callable, Iterator, Mapping
-from contextlib import contextmanager
-from dataclasses import dataclass
-from types import ModuleType
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from multiprocessing.connection import Connection
 from typing import Any
 
 from moto.awslambda.models import LambdaFunction
 
 from local.deploy import FunctionSpec
+from local.fork_server import ForkServer
+from local.worker import Reply, WorkerSpec, error_payload
 
-Handler = Callable[[Any, Any], Any]
-
-
-@dataclass
-class LambdaContext:
-    """The attributes of the real context object that handlers and Powertools read."""
-
-    function_name: str
-    function_version: str
-    invoked_function_arn: str
-    memory_limit_in_mb: int
-    aws_request_id: str
-    log_group_name: str
-    log_stream_name: str
-    deadline: float
-
-    def get_remaining_time_in_millis(self) -> int:
-        return max(0, int((self.deadline - time.monotonic()) * 1000))
+# Lambda keeps idle environments for minutes; these are retired sooner, to keep the stack small.
+IDLE_SECONDS = 60.0
 
 
 @dataclass
@@ -47,22 +38,111 @@ class Fault:
     remaining: int | None  # None: every matching invocation fails
 
 
-class InProcessInvoker:
+@dataclass
+class _Environment:
+    pid: int
+    conn: Connection
+    idle_since: float = field(default_factory=time.monotonic)
+
+    def retire(self) -> None:
+        self.conn.close()
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(self.pid, signal.SIGKILL)
+
+
+class _Pool:
+    """A function's execution environments: the idle ones wait here, the busy ones are out on an event."""
+
+    def __init__(self, spec: FunctionSpec, worker: WorkerSpec) -> None:
+        self.spec = spec
+        self.worker = worker
+        self._idle: list[_Environment] = []
+        self._lock = threading.Lock()
+
+    def acquire(self, forks: ForkServer) -> tuple[_Environment | str, str]:
+        """A warm environment, or a new one, with what its init printed; the error payload if init failed."""
+        with self._lock:
+            if self._idle:
+                return self._idle.pop(), ""
+        pid, conn = forks.spawn(self.worker)
+        environment = _Environment(pid, conn)
+        try:
+            failed, payload, printed = conn.recv()
+        except (EOFError, OSError):
+            failed, payload, printed = True, error_payload("Runtime.ExitError", "the runtime exited at init", ""), ""
+        if failed:
+            environment.retire()
+            return payload, printed
+        return environment, printed
+
+    def release(self, environment: _Environment) -> None:
+        now = time.monotonic()
+        with self._lock:
+            environment.idle_since = now
+            self._idle.append(environment)
+            stale = [e for e in self._idle if now - e.idle_since > IDLE_SECONDS]
+            self._idle = [e for e in self._idle if e not in stale]
+        for old in stale:
+            old.retire()
+
+    def retire_all(self) -> None:
+        with self._lock:
+            idle, self._idle = self._idle, []
+        for environment in idle:
+            environment.retire()
+
+
+class LambdaInvoker:
     def __init__(self) -> None:
-        self._handlers: dict[str, tuple[FunctionSpec, Handler]] = {}
+        self._forks: ForkServer | None = None
+        self._pools: dict[str, _Pool] = {}
         self._faults: dict[str, list[Fault]] = {}
-        self._env_lock = threading.Lock()
         self._stats_lock = threading.Lock()
         self._running: dict[str, int] = {}
         self._peak: dict[str, int] = {}
         self._calls: dict[str, int] = {}
         self._original: Any = None
 
-    def register(self, spec: FunctionSpec) -> None:
-        self._handlers[spec.name] = (spec, self._load(spec))
+    def register(self, spec: FunctionSpec, runtime: Mapping[str, str]) -> None:
+        """Deploy a function: `runtime` is what every environment of this stack gets (endpoint, region)."""
+        environment = {
+            # What the Lambda runtime sets; tracing is off, as no X-Ray daemon listens here.
+            "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+            "LANG": "C.UTF-8",
+            "TZ": ":UTC",
+            "LAMBDA_TASK_ROOT": str(spec.code_dir),
+            "_HANDLER": spec.handler,
+            "AWS_EXECUTION_ENV": "AWS_Lambda_python3.12",
+            "AWS_LAMBDA_FUNCTION_NAME": spec.name,
+            "AWS_LAMBDA_FUNCTION_VERSION": "$LATEST",
+            "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": str(spec.memory_mb),
+            "AWS_LAMBDA_LOG_GROUP_NAME": f"/aws/lambda/{spec.name}",
+            "AWS_LAMBDA_LOG_STREAM_NAME": "local",
+            "POWERTOOLS_TRACE_DISABLED": "true",
+            **runtime,
+            # The function's role, as the local AWS endpoint tells callers apart: the key id names it.
+            "AWS_ACCESS_KEY_ID": spec.logical_id,
+            "AWS_SECRET_ACCESS_KEY": "local",
+            "AWS_SESSION_TOKEN": "local",
+            **spec.environment,
+        }
+        worker = WorkerSpec(
+            function_name=spec.name,
+            function_arn=spec.arn,
+            handler=spec.handler,
+            code_dir=spec.code_dir,
+            layer_dirs=tuple(spec.layer_dirs),
+            memory_mb=spec.memory_mb,
+            environment=environment,
+        )
+        self._pools[spec.name] = _Pool(spec, worker)
 
     def install(self) -> None:
-        """Replace moto's Docker-based invocation with a call of our registered handler."""
+        """Replace moto's Docker-based invocation with one in our workers."""
+        layers = {str(d) for pool in self._pools.values() for d in pool.worker.layer_dirs}
+        # The fork server starts with this process's sys.path: it must find the layer to preload it.
+        sys.path.extend(d for d in sorted(layers) if d not in sys.path)
+        self._forks = ForkServer()
         invoker = self
         self._original = LambdaFunction._invoke_lambda
 
@@ -75,40 +155,54 @@ class InProcessInvoker:
         if self._original is not None:
             LambdaFunction._invoke_lambda = self._original  # type: ignore[method-assign]
             self._original = None
+        for pool in self._pools.values():
+            pool.retire_all()
+        if self._forks is not None:
+            self._forks.stop()
+            self._forks = None
 
     def invoke(self, function_name: str, event: Any) -> tuple[str, bool, str]:
-        if function_name not in self._handlers:
-            return json.dumps({"errorType": "ResourceNotFound", "errorMessage": function_name}), True, ""
-        spec, handler = self._handlers[function_name]
-        payload = json.loads(event) if isinstance(event, (str, bytes)) else (event or {})
-        context = LambdaContext(
-            function_name=spec.name,
-            function_version="$LATEST",
-            invoked_function_arn=spec.arn,
-            memory_limit_in_mb=spec.memory_mb,
-            aws_request_id=str(uuid.uuid4()),
-            log_group_name=f"/aws/lambda/{spec.name}",
-            log_stream_name="local",
-            deadline=time.monotonic() + spec.timeout,
-        )
-        self._enter(spec.logical_id)
+        """One invocation, as moto reports it: (payload JSON, failed, logs)."""
+        pool = self._pools.get(function_name)
+        request_id = str(uuid.uuid4())
+        if pool is None:
+            return error_payload("ResourceNotFoundException", function_name, request_id), True, ""
+        event_json = _as_json(event)
+        logical_id = pool.spec.logical_id
+        self._enter(logical_id)
         try:
-            fault = self._take_fault(spec.logical_id, payload)
+            fault = self._take_fault(logical_id, event_json)
             if fault is not None:
-                injected = {"errorMessage": "injected fault", "errorType": fault, "requestId": context.aws_request_id}
-                return json.dumps(injected), True, ""
-            result = handler(payload, context)
-            return json.dumps(result), False, ""
-        except Exception as e:  # noqa: BLE001 - reported to the caller exactly as Lambda reports it
-            error = {
-                "errorMessage": str(e),
-                "errorType": type(e).__name__,
-                "requestId": context.aws_request_id,
-                "stackTrace": traceback.format_tb(e.__traceback__),
-            }
-            return json.dumps(error), True, ""
+                return error_payload(fault, "injected fault", request_id), True, ""
+            failed, payload, printed = self._run(pool, event_json, request_id)
         finally:
-            self._leave(spec.logical_id)
+            self._leave(logical_id)
+        if printed:
+            sys.stdout.write(printed)
+            sys.stdout.flush()
+        return payload, failed, ""
+
+    def _run(self, pool: _Pool, event_json: str, request_id: str) -> Reply:
+        assert self._forks is not None, "install() first"
+        environment, init_output = pool.acquire(self._forks)
+        if isinstance(environment, str):
+            return True, environment, init_output
+        # As on Lambda, the function's timeout counts from the invocation, not from the environment's init.
+        timeout = float(pool.spec.timeout)
+        try:
+            environment.conn.send((event_json, request_id, timeout))
+            if not environment.conn.poll(timeout):
+                # Lambda ends the environment of an invocation that outlives the function's timeout.
+                environment.retire()
+                message = f"RequestId: {request_id} Error: Task timed out after {timeout:.2f} seconds"
+                return True, error_payload("Sandbox.Timedout", message, request_id), init_output
+            failed, payload, printed = environment.conn.recv()
+        except (EOFError, OSError):
+            environment.retire()
+            message = f"RequestId: {request_id} Error: Runtime exited without providing a reason"
+            return True, error_payload("Runtime.ExitError", message, request_id), init_output
+        pool.release(environment)
+        return failed, payload, init_output + printed
 
     def inject_fault(
         self, logical_id: str, error_type: str, when: Callable[[Any], bool] = lambda _: True, times: int | None = None
@@ -121,9 +215,14 @@ class InProcessInvoker:
         with self._stats_lock:
             self._faults.clear()
 
-    def _take_fault(self, logical_id: str, payload: Any) -> str | None:
+    def _take_fault(self, logical_id: str, event_json: str) -> str | None:
         with self._stats_lock:
-            for fault in self._faults.get(logical_id, []):
+            faults = self._faults.get(logical_id, [])
+        if not faults:
+            return None
+        payload = _json_or_none(event_json)
+        with self._stats_lock:
+            for fault in faults:
                 if fault.remaining != 0 and fault.matches(payload):
                     if fault.remaining is not None:
                         fault.remaining -= 1
@@ -154,40 +253,16 @@ class InProcessInvoker:
         with self._stats_lock:
             self._running[logical_id] -= 1
 
-    def _load(self, spec: FunctionSpec) -> Handler:
-        module_file, _, attribute = spec.handler.rpartition(".")
-        path = spec.code_dir / (module_file.replace(".", "/") + ".py")
-        for layer in spec.layer_dirs:
-            # The Lambda runtime puts a layer's python/ on sys.path; `sam build` makes our layer's root that.
-            if str(layer) not in sys.path:
-                sys.path.append(str(layer))
-        # Handlers read their configuration at import time (module-scope wiring), so each module is
-        # imported under its own function's environment, one at a time.
-        with self._env_lock, _environment(spec.environment):
-            module = _import(f"batchops_fn_{spec.logical_id}", path)
-        handler: Handler = getattr(module, attribute)
-        return handler
+
+def _as_json(event: Any) -> str:
+    """moto hands over the payload as text or bytes; the local EventBridge, as a dict."""
+    if isinstance(event, bytes):
+        return event.decode()
+    return event if isinstance(event, str) else json.dumps(event)
 
 
-def _import(module_name: str, path: Any) -> ModuleType:
-    module_spec = importlib.util.spec_from_file_location(module_name, path)
-    if module_spec is None or module_spec.loader is None:
-        raise ImportError(f"cannot load handler module {path}")
-    module = importlib.util.module_from_spec(module_spec)
-    sys.modules[module_name] = module
-    module_spec.loader.exec_module(module)
-    return module
-
-
-@contextmanager
-def _environment(values: Mapping[str, str]) -> Iterator[None]:
-    saved = {k: os.environ.get(k) for k in values}
-    os.environ.update(values)
+def _json_or_none(text: str) -> Any:
     try:
-        yield
-    finally:
-        for k, v in saved.items():
-            if v is None:
-                os.environ.pop(k, None)
-            else:
-                os.environ[k] = v
+        return json.loads(text)
+    except ValueError:
+        return None

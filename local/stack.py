@@ -1,5 +1,5 @@
 """The offline stack: an embedded moto (with real Step Functions executions), template.yaml deployed into
-it, our handlers run in-process, and the HTTP API served like API Gateway would."""
+it, our handlers run in Lambda-like execution environments, and the HTTP API served like API Gateway would."""
 
 import logging
 import os
@@ -13,11 +13,13 @@ from moto.core.config import default_user_config
 from moto.events.utils import EventMessageType
 from moto.server import ThreadedMotoServer
 
+from local.access import AccessRecorder, RecordingMotoServer
 from local.deploy import Deployer, Deployment
 from local.execution_events import ExecutionEvents
 from local.gateway import LOCAL_PREFIX, LocalGateway
-from local.invoker import InProcessInvoker
+from local.invoker import LambdaInvoker
 from local.issuer import LocalIssuer
+from local.policies import deployed_roles
 
 ROOT = Path(__file__).resolve().parent.parent
 LOCAL_AUDIENCE = "batchops-local"
@@ -37,7 +39,9 @@ class StackConfig:
 class OfflineStack:
     def __init__(self, config: StackConfig) -> None:
         self.config = config
-        self.invoker = InProcessInvoker()
+        self.invoker = LambdaInvoker()
+        # Holds each AWS call of our functions and state machine against the role SAM would give it.
+        self.access = AccessRecorder()
         self.deployment: Deployment | None = None
         self._moto: ThreadedMotoServer | None = None
         self._gateway: LocalGateway | None = None
@@ -58,11 +62,14 @@ class OfflineStack:
         cfg = self.config
         # moto's own request log would drown the handlers' logs.
         logging.getLogger("werkzeug").setLevel(logging.WARNING)
+        # moto's interpreter logs every Fail state at ERROR: for us, the normal end of a failed or cancelled
+        # batch. What an execution really did is in its history (and in the batch).
+        logging.getLogger("moto.stepfunctions.parser.asl").setLevel(logging.CRITICAL)
         default_user_config["stepfunctions"]["execute_state_machine"] = True
-        self._moto = ThreadedMotoServer(ip_address=cfg.host, port=cfg.aws_port, verbose=False)
+        self._moto = RecordingMotoServer(self.access, ip_address=cfg.host, port=cfg.aws_port, verbose=False)
         self._moto.start()
         endpoint = self.aws_endpoint
-        # Everything in this process, our handlers included, talks to the embedded moto.
+        # Everything in this process talks to the embedded moto; the handlers' environments are told too.
         os.environ.update(
             {
                 "MOTO_PORT": endpoint.rsplit(":", 1)[1],
@@ -81,8 +88,12 @@ class OfflineStack:
         self.issuer.issuer = f"{self.api_url}{LOCAL_PREFIX}"
         overrides = {"JwtIssuer": self.issuer.issuer, "JwtAudience": LOCAL_AUDIENCE, **cfg.parameters}
         self.deployment = Deployer(ROOT / "template.yaml", cfg.stack_name, cfg.region, overrides, session).deploy()
+        self.access.grant(
+            deployed_roles(ROOT / "template.yaml", self.deployment, cfg.region, cfg.stack_name, overrides)
+        )
+        runtime = {"AWS_ENDPOINT_URL": endpoint, "AWS_REGION": cfg.region, "AWS_DEFAULT_REGION": cfg.region}
         for spec in self.deployment.functions.values():
-            self.invoker.register(spec)
+            self.invoker.register(spec, runtime)
         self.invoker.install()
         self._events = ExecutionEvents(self.deployment.rules, self._invoke_async)
         self._events.install()

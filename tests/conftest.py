@@ -21,6 +21,7 @@ SAMPLE_EVENTS: dict[str, tuple[str, int | str | dict[str, Any]]] = {
     "api_retry_batch.json": ("ApiFunction", 404),
     "api_get_report.json": ("ApiFunction", 404),
     "api_openapi.json": ("ApiFunction", 200),
+    "api_get_webhook_secret.json": ("ApiFunction", 200),
     "process_item.json": ("ProcessItemFunction", "BatchNotFoundError"),
     "record_item_failure.json": ("RecordItemFailureFunction", "BatchNotFoundError"),
     "finalize_batch.json": ("FinalizeBatchFunction", "BatchNotFoundError"),

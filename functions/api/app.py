@@ -7,10 +7,12 @@ from typing import Annotated, Any
 
 from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response, content_types
+from aws_lambda_powertools.event_handler.api_gateway import ResponseBuilder
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
 from aws_lambda_powertools.event_handler.openapi.models import HTTPBearer
 from aws_lambda_powertools.event_handler.openapi.params import Body, Header, Query
 from aws_lambda_powertools.logging import correlation_paths
+from aws_lambda_powertools.utilities.data_classes import APIGatewayProxyEventV2
 from aws_lambda_powertools.utilities.idempotency import (
     DynamoDBPersistenceLayer,
     IdempotencyConfig,
@@ -25,12 +27,15 @@ from pydantic import BaseModel
 
 from batchops.adapters.dynamo_batches import DynamoBatchRepository
 from batchops.adapters.dynamo_content import DynamoContentRepository
+from batchops.adapters.dynamo_owner_counters import DynamoHourlyLimits, DynamoSecretVersions
 from batchops.adapters.eventbridge import EventBridgePublisher
 from batchops.adapters.s3_reports import S3ReportStore
 from batchops.adapters.stepfunctions import StepFunctionsStarter
 from batchops.adapters.system import SystemClock, UuidGenerator
 from batchops.adapters.token_introspection import HttpTokenIntrospector
-from batchops.api.errors import documented, error_response, request_problems, without_framework_422
+from batchops.adapters.webhooks import SecretsManagerSecret
+from batchops.api.body import media_type_problem, parse_json_object
+from batchops.api.errors import documented, error_response, finished_description, request_problems
 from batchops.api.identity import caller_subject
 from batchops.api.schemas import (
     BatchesPageOut,
@@ -39,6 +44,7 @@ from batchops.api.schemas import (
     ContentOut,
     ItemOut,
     ItemsPageOut,
+    WebhookSecretOut,
     decode_list_token,
     decode_token,
     encode_list_token,
@@ -50,6 +56,8 @@ from batchops.domain.batches import BatchService, Caller, Submission
 from batchops.domain.errors import (
     BatchOpsError,
     ConflictError,
+    FieldProblem,
+    InfrastructureError,
     InvalidRequestError,
     NotFoundError,
     RateLimitedError,
@@ -61,12 +69,14 @@ from batchops.domain.finalization import BatchFinalizer, Publication
 from batchops.domain.models import BatchFilter, BatchStatus, ItemStatus
 from batchops.domain.report_links import ReportLinks
 from batchops.domain.reports import ReportFormat, ReportScope
+from batchops.domain.webhook_secrets import WebhookSecrets
 from batchops.operations.catalog import REGISTRY
 
 logger = Logger()
 tracer = Tracer()
 metrics = Metrics()
-app = APIGatewayHttpResolver(enable_validation=True)
+# Bodies are parsed with our limits (depth, number size, objects only): a hostile body is a 400, not a crash.
+app = APIGatewayHttpResolver(enable_validation=True, json_body_deserializer=parse_json_object)
 
 _clock, _ids = SystemClock(), UuidGenerator()
 _batches_repo = DynamoBatchRepository(os.environ["BATCHES_TABLE"])
@@ -84,11 +94,15 @@ batches = BatchService(
     clock=_clock,
     ids=_ids,
     finalizer=BatchFinalizer(_batches_repo, _clock, _publication),
+    limits=DynamoHourlyLimits(os.environ["BATCHES_TABLE"]),
     max_batches_per_hour=int(os.environ["MAX_BATCHES_PER_HOUR"]),
     allow_loopback_callbacks=os.environ.get("ALLOW_LOOPBACK_CALLBACKS") == "true",
 )
 contents = ContentService(DynamoContentRepository(os.environ["CONTENT_TABLE"]), _clock, _ids)
 reports = ReportLinks(_batches_repo, _reports)
+webhook_secrets = WebhookSecrets(
+    SecretsManagerSecret(os.environ["WEBHOOK_SECRET_ARN"]), DynamoSecretVersions(os.environ["BATCHES_TABLE"])
+)
 # Powertools idempotency for POST /content and POST /batches with an Idempotency-Key header.
 _idempotency = IdempotencyConfig(
     event_key_jmespath="key", payload_validation_jmespath="body", expires_after_seconds=24 * 60 * 60
@@ -99,6 +113,9 @@ _idempotency_store = DynamoDBPersistenceLayer(table_name=os.environ["IDEMPOTENCY
 _introspection_url = os.environ.get("LOCAL_TOKEN_INTROSPECTION_URL")
 _on_sam_local = os.environ.get("AWS_SAM_LOCAL") == "true"
 introspector = HttpTokenIntrospector(_introspection_url) if _introspection_url and _on_sam_local else None
+
+
+MAX_USER_AGENT = 512
 
 
 class UnauthenticatedError(Exception):
@@ -115,7 +132,8 @@ def _owner() -> str:
 
 def _caller() -> Caller:
     http = app.current_event.request_context.http
-    return Caller(_owner(), source_ip=http.source_ip, user_agent=http.user_agent)
+    # Kept for the audit trail, bounded: a header of kilobytes must not make the batch record too large.
+    return Caller(_owner(), source_ip=http.source_ip, user_agent=(http.user_agent or "")[:MAX_USER_AGENT] or None)
 
 
 def _json[ModelT: BaseModel](status: int, model: ModelT, headers: dict[str, str] | None = None) -> Response[ModelT]:
@@ -153,7 +171,7 @@ def _once(route: str, key: str | None, produce: Callable[[], BaseModel]) -> dict
     return first
 
 
-@app.post("/content", responses=documented(201, "The created content item", ContentOut, 400, 401, 409, 503))
+@app.post("/content", responses=documented(201, "The created content item", ContentOut, 400, 401, 409, 413, 415, 503))
 def create_content(
     fields: Annotated[ContentFields, Body()], idempotency_key: IdempotencyKey = None
 ) -> Response[ContentOut]:
@@ -167,7 +185,7 @@ def get_content(content_id: str) -> Response[ContentOut]:
     return _json(200, ContentOut.of(contents.get(_owner(), content_id)))
 
 
-@app.post("/batches", responses=documented(202, "The accepted batch", BatchOut, 400, 401, 409, 429, 503))
+@app.post("/batches", responses=documented(202, "The accepted batch", BatchOut, 400, 401, 409, 413, 415, 429, 503))
 def submit_batch(
     request: Annotated[BatchRequest, Body()], idempotency_key: IdempotencyKey = None
 ) -> Response[BatchOut]:
@@ -220,7 +238,8 @@ def get_report(
     scope: Annotated[ReportScope, Query()] = ReportScope.ALL,
 ) -> Response[Any]:
     url = reports.link(_owner(), batch_id, scope, format)
-    return Response(status_code=303, headers={"Location": url}, content_type=content_types.APPLICATION_JSON, body="")
+    # No body: an empty one labelled application/json would not be JSON.
+    return Response(status_code=303, headers={"Location": url})
 
 
 def _accepted(batch: BatchOut) -> Response[BatchOut]:
@@ -246,6 +265,27 @@ def list_items(
     return _json(200, ItemsPageOut(items=[ItemOut.of(i) for i in page.items], next_token=encode_token(page.next_index)))
 
 
+def _secret(secret: str) -> Response[WebhookSecretOut]:
+    # A secret is never stored by a cache on the way.
+    return _json(200, WebhookSecretOut(secret=secret), {"Cache-Control": "no-store"})
+
+
+@app.get(
+    "/webhooks/secret",
+    responses=documented(200, "The caller's secret that signs their webhooks", WebhookSecretOut, 401, 503),
+)
+def get_webhook_secret() -> Response[WebhookSecretOut]:
+    return _secret(webhook_secrets.current(_owner()))
+
+
+@app.post(
+    "/webhooks/secret/rotate",
+    responses=documented(200, "A new secret; the old one signs nothing from now on", WebhookSecretOut, 401, 503),
+)
+def rotate_webhook_secret() -> Response[WebhookSecretOut]:
+    return _secret(webhook_secrets.rotate(_owner()))
+
+
 @app.get("/openapi.json", include_in_schema=False)
 def openapi() -> Response[Any]:
     """The API's description, generated from the routes and their models (no token needed)."""
@@ -256,13 +296,19 @@ def openapi() -> Response[Any]:
         security_schemes={"jwt": HTTPBearer(bearerFormat="JWT")},
         security=[{"jwt": []}],
     )
-    return Response(status_code=200, content_type=content_types.APPLICATION_JSON, body=without_framework_422(schema))
+    return Response(status_code=200, content_type=content_types.APPLICATION_JSON, body=finished_description(schema))
 
 
 # Domain errors -> HTTP, in this one place.
 @app.exception_handler(RequestValidationError)
 def _invalid_request_shape(e: RequestValidationError) -> Response[Any]:
     return error_response(400, "validation_error", "the request is invalid", request_problems(e.errors()))
+
+
+@app.exception_handler(UnicodeDecodeError)
+def _not_utf8(_: UnicodeDecodeError) -> Response[Any]:
+    problem = FieldProblem("body", "not a valid request body: not UTF-8 text")
+    return error_response(400, "validation_error", "the request is invalid", [problem])
 
 
 @app.exception_handler(InvalidRequestError)
@@ -308,14 +354,26 @@ def _unavailable(e: BatchOpsError) -> Response[Any]:
     return error_response(503, e.code, "the service is temporarily unavailable; retry later")
 
 
+@app.exception_handler(InfrastructureError)
+def _internal(e: InfrastructureError) -> Response[Any]:
+    # A refused AWS call (access denied, a missing resource): a bug or misconfiguration, never the caller's.
+    logger.exception("dependency refused a call")
+    return error_response(500, e.code, "internal error")
+
+
 @app.not_found
 def _no_route(_: Exception) -> Response[Any]:
     return error_response(404, "route_not_found", f"no route {app.current_event.http_method} {app.current_event.path}")
 
 
-@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)
+@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP, clear_state=True)
 @tracer.capture_lambda_handler
 @metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     _idempotency.register_lambda_context(context)
+    # Checked before routing: Powertools would read form bodies as models, and answer others in its own shape.
+    problem = media_type_problem(event.get("headers") or {}, bool(event.get("body")))
+    if problem is not None:
+        refused = error_response(415, "unsupported_media_type", problem)
+        return ResponseBuilder[APIGatewayProxyEventV2](refused).build(APIGatewayProxyEventV2(event))
     return app.resolve(event, context)

@@ -14,13 +14,16 @@ from aws_lambda_powertools.utilities.parser import event_parser
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from batchops.adapters.dynamo_batches import DynamoBatchRepository
+from batchops.adapters.dynamo_owner_counters import DynamoSecretVersions
 from batchops.adapters.eventbridge import EventBridgePublisher
 from batchops.adapters.s3_reports import S3ReportStore
 from batchops.adapters.system import SystemClock
 from batchops.adapters.webhooks import HttpWebhookSender, SecretsManagerSecret
 from batchops.domain.errors import WebhookDeliveryError
 from batchops.domain.finalization import BatchFinalizer, Publication, SystemFailure
+from batchops.domain.models import BatchStatus
 from batchops.domain.notifications import CallbackNotifier
+from batchops.domain.webhook_secrets import WebhookSecrets
 from batchops.events import ExecutionEndedEvent, FinalizeEvent
 
 logger = Logger()
@@ -28,31 +31,41 @@ tracer = Tracer()
 metrics = Metrics()
 
 _repo = DynamoBatchRepository(os.environ["BATCHES_TABLE"])
+_clock = SystemClock()
 finalizer = BatchFinalizer(
     _repo,
-    SystemClock(),
+    _clock,
     Publication(
         reports=S3ReportStore(os.environ["REPORTS_BUCKET"]),
         events=EventBridgePublisher(os.environ["EVENT_BUS_NAME"]),
         retention=timedelta(days=int(os.environ["RETENTION_DAYS"])),
     ),
 )
-callbacks = CallbackNotifier(_repo, HttpWebhookSender(), SecretsManagerSecret(os.environ["WEBHOOK_SECRET_ARN"]))
+callbacks = CallbackNotifier(
+    _repo,
+    HttpWebhookSender(allow_loopback=os.environ.get("ALLOW_LOOPBACK_CALLBACKS") == "true"),
+    WebhookSecrets(
+        SecretsManagerSecret(os.environ["WEBHOOK_SECRET_ARN"]), DynamoSecretVersions(os.environ["BATCHES_TABLE"])
+    ),
+    _clock,
+)
 
 
-@logger.inject_lambda_context
+@logger.inject_lambda_context(clear_state=True)
 @tracer.capture_lambda_handler
 @metrics.log_metrics
 @event_parser(model=FinalizeEvent | ExecutionEndedEvent)
 def lambda_handler(event: FinalizeEvent | ExecutionEndedEvent, context: LambdaContext) -> dict[str, Any]:
     from_safety_net = isinstance(event, ExecutionEndedEvent)
     task = event.to_finalize() if isinstance(event, ExecutionEndedEvent) else event
-    failure = None
-    if task.failure is not None:
-        logger.error("batch workflow failed", extra={"batch_id": task.batch_id, "error": task.failure.error})
-        failure = SystemFailure(task.failure.error)
+    failure = SystemFailure(task.failure.error) if task.failure is not None else None
     result = finalizer.finalize(task.batch_id, failure)
     batch = result.batch
+    if failure is not None and batch.status is not BatchStatus.CANCELLED:
+        logger.error("batch workflow failed", extra={"batch_id": batch.batch_id, "error": failure.error})
+    elif failure is not None:
+        # A cancelled scheduled batch's execution is stopped: that is the user's cancel, not a breakdown.
+        logger.info("batch execution stopped by its cancel", extra={"batch_id": batch.batch_id})
     if result.now_final:
         metrics.add_metric(name=f"Batches_{batch.status.value}", unit=MetricUnit.Count, value=1)
     if from_safety_net:

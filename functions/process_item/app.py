@@ -33,7 +33,7 @@ processor = ItemProcessor(
 )
 
 
-@logger.inject_lambda_context
+@logger.inject_lambda_context(clear_state=True)
 @tracer.capture_lambda_handler
 @metrics.log_metrics
 @event_parser(model=ItemEvent)

@@ -18,7 +18,7 @@ tracer = Tracer()
 recorder = ItemRecorder(DynamoBatchRepository(os.environ["BATCHES_TABLE"]), SystemClock())
 
 
-@logger.inject_lambda_context
+@logger.inject_lambda_context(clear_state=True)
 @tracer.capture_lambda_handler
 @event_parser(model=ItemFailureEvent)
 def lambda_handler(event: ItemFailureEvent, context: LambdaContext) -> dict[str, Any]:

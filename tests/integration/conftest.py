@@ -48,6 +48,19 @@ def _clean_faults(request: pytest.FixtureRequest) -> Iterator[None]:
     if "stack" in request.fixturenames:
         stack: OfflineStack = request.getfixturevalue("stack")
         stack.invoker.clear_faults()
+        stack.access.clear_faults()
+
+
+@pytest.fixture(autouse=True)
+def _least_privilege(request: pytest.FixtureRequest) -> Iterator[None]:
+    """Fails a test during which a function or the state machine made an AWS call that the role SAM
+    generates for it from template.yaml would refuse."""
+    yield
+    if "stack" in request.fixturenames:
+        stack: OfflineStack = request.getfixturevalue("stack")
+        refused = dict.fromkeys(str(call) for call in stack.access.take_denied())
+        if refused:
+            pytest.fail("AWS calls their roles do not allow:\n" + "\n".join(refused), pytrace=False)
 
 
 @pytest.fixture

@@ -243,7 +243,12 @@ def test_execution_is_named_by_batch_id_and_its_input_holds_no_item_data(user: A
 
     assert execution["name"] == batch["batchId"]
     assert execution["status"] == "SUCCEEDED"
-    assert json.loads(execution["input"]) == {"batchId": batch["batchId"], "totalItems": 1, "maxConcurrency": 10}
+    assert json.loads(execution["input"]) == {
+        "batchId": batch["batchId"],
+        "totalItems": 1,
+        "maxConcurrency": 10,
+        "scheduledFor": None,
+    }
     history = json.dumps(sfn.get_execution_history(executionArn=batch["executionArn"])["events"], default=str)
     assert "private reason" not in history
     assert content_id not in history

@@ -1,8 +1,10 @@
 """Correct under failure: Retry, the item failure handler and the last-resort paths of the ASL.
 
 Faults are injected into the local invoker, which answers as the Lambda service would before the
-handler runs; everything else is the real state machine."""
+handler runs, or into the local AWS endpoint, which answers as DynamoDB would; everything else is the
+real state machine."""
 
+from collections.abc import Callable
 from typing import Any
 
 from local.stack import OfflineStack
@@ -72,7 +74,9 @@ def test_a_batch_never_stays_processing_even_when_the_aggregator_keeps_failing(u
     assert execution["status"] == "FAILED"
 
 
-def test_a_batch_whose_execution_cannot_start_ends_failed_with_a_503(user: Api, stack: OfflineStack) -> None:
+def test_a_batch_whose_state_machine_is_missing_ends_failed_with_a_500_and_takes_no_hourly_slot(
+    user: Api, stack: OfflineStack
+) -> None:
     sfn = stack.client("stepfunctions")
     arn = stack.output("StateMachineArn")
     definition = sfn.describe_state_machine(stateMachineArn=arn)
@@ -83,19 +87,27 @@ def test_a_batch_whose_execution_cannot_start_ends_failed_with_a_503(user: Api, 
         sfn.create_state_machine(
             name=definition["name"], definition=definition["definition"], roleArn=definition["roleArn"]
         )
-    assert reply.status == 503
-    assert reply.body["error"]["code"] == "start_failed"
+    # A missing resource is no passing trouble: not a 503 to retry, but an internal error, at once.
+    assert reply.status == 500
+    assert reply.body["error"]["code"] == "internal_error"
     # The batch record that was written is not left pending forever: it says why it failed.
-    records = stack.client("dynamodb").query(
-        TableName=stack.output("BatchesTableName"),
+    db, table = stack.client("dynamodb"), stack.output("BatchesTableName")
+    records = db.query(
+        TableName=table,
         IndexName="byOwner",
         KeyConditionExpression="gsi1pk = :owner",
         ExpressionAttributeValues={":owner": {"S": f"OWNER#{user.owner}"}},
     )["Items"]
-    assert [(r["status"]["S"], r["error"]["M"]["code"]["S"]) for r in records] == [("failed", "start_failed")]
+    assert [(r["status"]["S"], r["error"]["M"]["code"]["S"]) for r in records] == [("failed", "internal_error")]
     batch = user.batch(records[0]["batchId"]["S"])
     assert (batch["skippedItems"], batch["totalItems"]) == (1, 1)
     assert "expiresAt" in records[0]  # ended like any batch: it expires after the retention period
+    slots = db.query(
+        TableName=table,
+        KeyConditionExpression="pk = :pk",
+        ExpressionAttributeValues={":pk": {"S": f"RATE#{user.owner}"}},
+    )["Items"]
+    assert [int(s["taken"]["N"]) for s in slots] == [0]
 
 
 def test_an_execution_stopped_from_outside_still_ends_its_batch_failed_with_every_item_accounted_for(
@@ -122,3 +134,41 @@ def test_an_execution_stopped_from_outside_still_ends_its_batch_failed_with_ever
     execution = sfn.describe_execution(executionArn=execution_arn)
     assert execution["status"] in {"FAILED", "ABORTED"}
     assert execution.get("error", execution["status"]) in batch["error"]["message"]
+
+
+def test_a_batch_whose_record_is_refused_leaves_no_item_records_and_takes_no_hourly_slot(
+    user: Api, stack: OfflineStack, count_records: Callable[[str], int]
+) -> None:
+    before = count_records("BatchesTableName")
+    # The item records are written first; the batch record after them is refused.
+    stack.access.fail("ApiFunction", "dynamodb:PutItem", "ValidationException")
+    reply = user.request("POST", "/batches", {"operation": PRICE, "items": ["a", "b", "c"], "params": {"newPrice": 1}})
+    assert (reply.status, reply.body["error"]["code"]) == (500, "internal_error")
+    assert user.request("GET", "/batches").body["batches"] == []
+    # What stays is the owner's counter of this hour, with the slot given back: no item record is left.
+    slots = stack.client("dynamodb").query(
+        TableName=stack.output("BatchesTableName"),
+        KeyConditionExpression="pk = :pk",
+        ExpressionAttributeValues={":pk": {"S": f"RATE#{user.owner}"}},
+    )["Items"]
+    assert [int(slot["taken"]["N"]) for slot in slots] == [0]
+    assert count_records("BatchesTableName") == before + len(slots)
+
+
+def test_a_throttled_database_is_a_503_to_retry_and_a_refused_one_fails_at_once(
+    user: Api, stack: OfflineStack, count_records: Callable[[str], int]
+) -> None:
+    # Throttled past the SDK's own retries: worth retrying later.
+    stack.access.fail("ApiFunction", "dynamodb:GetItem", "ProvisionedThroughputExceededException", times=50)
+    reply = user.request("GET", "/batches/b-throttled")
+    assert (reply.status, reply.body["error"]["code"]) == (503, "store_unavailable")
+    stack.access.clear_faults()
+
+    # Refused (AccessDenied): one invocation, no retry; the item is recorded failed and the batch goes on.
+    content_id = user.create_content()["contentId"]
+    stack.invoker.reset_stats()
+    stack.access.fail("ProcessItemFunction", "dynamodb:UpdateItem", "AccessDeniedException")
+    batch = user.wait_final(user.submit(PRICE, [content_id], {"newPrice": 2})["batchId"])
+    assert (batch["status"], batch["failedItems"]) == ("completed", 1)
+    assert [i["error"]["code"] for i in user.items(batch["batchId"])] == ["internal_error"]
+    assert stack.invoker.calls("ProcessItemFunction") == 1

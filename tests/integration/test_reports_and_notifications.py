@@ -135,10 +135,29 @@ def test_every_final_status_is_announced_on_the_event_bus(
     assert failed[0]["detail"]["error"]["code"] == "stopped_on_error"
 
 
-def _signature_is_valid(stack: OfflineStack, call: Call) -> bool:
-    secret = stack.client("secretsmanager").get_secret_value(SecretId=stack.output("WebhookSecretArn"))
-    expected = "sha256=" + hmac.new(secret["SecretString"].encode(), call.raw, hashlib.sha256).hexdigest()
-    return hmac.compare_digest(call.headers.get("x-batchops-signature", ""), expected)
+def _webhook_secret(user: Api) -> str:
+    reply = user.request("GET", "/webhooks/secret")
+    assert reply.status == 200 and reply.headers["cache-control"] == "no-store", reply
+    secret: str = reply.body["secret"]
+    return secret
+
+
+def _signature_is_valid(secret: str, call: Call) -> bool:
+    """What the README's receiver does: recompute the HMAC over "<t>.<raw body>", refuse old timestamps."""
+    fields = dict(part.split("=", 1) for part in call.headers.get("x-batchops-signature", "").split(","))
+    timestamp, received = fields.get("t", ""), fields.get("v1", "")
+    if not timestamp.isdigit() or abs(time.time() - int(timestamp)) > 300:
+        return False
+    expected = hmac.new(secret.encode(), f"{timestamp}.".encode() + call.raw, hashlib.sha256).hexdigest()
+    return hmac.compare_digest(received, expected)
+
+
+def _table_record(stack: OfflineStack, batch_id: str) -> dict[str, Any]:
+    key = {"pk": {"S": f"BATCH#{batch_id}"}, "sk": {"S": "META"}}
+    item: dict[str, Any] = stack.client("dynamodb").get_item(TableName=stack.output("BatchesTableName"), Key=key)[
+        "Item"
+    ]
+    return item
 
 
 def test_the_callback_gets_a_signed_post_retried_until_it_answers(
@@ -153,11 +172,16 @@ def test_the_callback_gets_a_signed_post_retried_until_it_answers(
     assert user.wait_final(batch_id)["status"] == "completed"
 
     calls = _poll(lambda: contract.raw_calls_for(hook) if len(contract.raw_calls_for(hook)) >= 3 else None)
-    assert len(calls) == 3  # two 500s, then delivered
-    assert all(_signature_is_valid(stack, call) for call in calls)
+    secret = _webhook_secret(user)
+    assert all(_signature_is_valid(secret, call) for call in calls)
     assert calls[-1].body["batchId"] == batch_id
     assert calls[-1].body["status"] == "completed"
     assert calls[-1].headers["content-type"] == "application/json"
+    # Delivered exactly once, and marked so: the safety net and later retries send nothing more.
+    _poll(lambda: _table_record(stack, batch_id).get("notified"), timeout=10)
+    time.sleep(1)
+    assert len(contract.raw_calls_for(hook)) == 3  # two 500s, then delivered
+    assert _table_record(stack, batch_id)["notified"] == {"BOOL": True}
 
 
 def test_a_callback_that_keeps_failing_never_changes_the_batch(user: Api, contract: ContractServer) -> None:
@@ -182,7 +206,56 @@ def test_a_scheduled_batch_cancelled_before_it_starts_still_calls_back(
 
     call = _poll(lambda: next(iter(contract.raw_calls_for(hook)), None))
     assert call.body["status"] == "cancelled" and call.body["cancelledItems"] == 2
-    assert _signature_is_valid(stack, call)
+    assert _signature_is_valid(_webhook_secret(user), call)
+
+
+def test_each_owner_signs_with_their_own_secret_and_a_rotation_applies_to_the_next_webhook(
+    user: Api, other_user: Api, contract: ContractServer
+) -> None:
+    first = _webhook_secret(user)
+    assert first.startswith("whsec_") and _webhook_secret(user) == first
+    assert _webhook_secret(other_user) != first
+    rotated = user.request("POST", "/webhooks/secret/rotate")
+    assert rotated.status == 200 and rotated.headers["cache-control"] == "no-store"
+    assert rotated.body["secret"] not in (first, _webhook_secret(other_user))
+    assert _webhook_secret(user) == rotated.body["secret"]
+
+    hook = f"hook-{uuid.uuid4().hex[:8]}"
+    batch_id = user.submit(PRICE, ["missing"], {"newPrice": 5}, callbackUrl=f"{contract.url}/hooks/{hook}")["batchId"]
+    user.wait_final(batch_id)
+    call = _poll(lambda: next(iter(contract.raw_calls_for(hook)), None))
+    assert _signature_is_valid(rotated.body["secret"], call)
+    assert not _signature_is_valid(first, call) and not _signature_is_valid(_webhook_secret(other_user), call)
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "https://169.254.169.254/latest/meta-data/",
+        "https://10.0.0.1/hook",
+        "https://[fd00::1]/hook",
+        "https://[::ffff:10.0.0.1]/hook",
+        "https://metadata.google.internal/computeMetadata/v1/",
+        "https://2130706433/hook",
+        "https://0x7f.1/hook",
+        "https://user:password@hooks.example.com/hook",
+        "http://hooks.example.com/hook",
+        "ftp://hooks.example.com/hook",
+    ],
+)
+def test_a_callback_url_to_a_private_or_internal_host_or_with_credentials_is_refused_and_nothing_is_written(
+    url: str, user: Api, count_records: Callable[[str], int]
+) -> None:
+    before = count_records("BatchesTableName")
+    reply = user.request(
+        "POST",
+        "/batches",
+        {"operation": PRICE, "items": ["x"], "params": {"newPrice": 1}, "options": {"callbackUrl": url}},
+    )
+    assert reply.status == 400, reply
+    assert [d["field"] for d in reply.body["error"]["details"]] == ["options.callbackUrl"]
+    assert "password" not in json.dumps(reply.body)
+    assert count_records("BatchesTableName") == before
 
 
 def test_final_records_expire_after_the_retention_period_and_carry_the_audit_trail(
@@ -245,3 +318,24 @@ def test_a_batch_past_its_expiry_is_gone_even_before_dynamodb_deletes_it(user: A
     )
     assert user.request("GET", f"/batches/{batch_id}").status == 404
     assert user.request("GET", "/batches").body["batches"] == []
+
+
+def test_a_cancel_is_no_error_in_the_logs_and_each_log_line_names_its_own_batch(
+    user: Api, slow_contents: SlowContents, capfd: pytest.CaptureFixture[str], caplog: pytest.LogCaptureFixture
+) -> None:
+    capfd.readouterr()
+    at = (datetime.now(UTC) + timedelta(hours=1)).isoformat()
+    scheduled = user.submit(PRICE, ["a"], {"newPrice": 5}, scheduledFor=at)["batchId"]
+    running = user.submit(PRICE, slow_contents(6, 0.2), {"newPrice": 5}, maxConcurrency=1)["batchId"]
+    user.wait_for(running, lambda b: b["processedItems"] >= 1)
+    for batch_id in (scheduled, running):
+        assert user.request("POST", f"/batches/{batch_id}/cancel").status == 202
+        assert user.wait_final(batch_id)["status"] == "cancelled"
+    time.sleep(1)  # the safety net's event for the stopped execution arrives asynchronously
+
+    out = capfd.readouterr().out
+    assert "Batches_cancelled" in out  # the handlers' output is captured here
+    records = [json.loads(line) for line in out.splitlines() if line.startswith('{"level"')]
+    assert [r for r in records if r["level"] == "ERROR"] == []
+    assert {r["batch_id"] for r in records if "batch_id" in r} <= {scheduled, running}
+    assert [r.getMessage() for r in caplog.records if r.levelname == "ERROR"] == []

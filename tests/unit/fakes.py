@@ -66,7 +66,6 @@ class InMemoryBatches:
     batches: dict[str, Batch] = field(default_factory=dict)
     items: dict[tuple[str, int], BatchItem] = field(default_factory=dict)
     expiries: dict[str, datetime] = field(default_factory=dict)
-    slots: dict[tuple[str, str], int] = field(default_factory=dict)
 
     def create(self, batch: Batch, items: list[BatchItem]) -> None:
         self.items.update({(i.batch_id, i.index): i for i in items})
@@ -107,13 +106,6 @@ class InMemoryBatches:
         start = int(cursor["at"]) if cursor else 0
         page = matching[start : start + limit]
         return BatchPage(page, {"at": str(start + limit)} if len(matching) > start + limit else None)
-
-    def take_hourly_slot(self, owner: str, now: datetime, limit: int) -> bool:
-        key = (owner, now.strftime("%Y-%m-%dT%H"))
-        if self.slots.get(key, 0) >= limit:
-            return False
-        self.slots[key] = self.slots.get(key, 0) + 1
-        return True
 
     def mark_retried(self, batch_id: str, retry_batch_id: str) -> bool:
         if self.batches[batch_id].retried_by:
@@ -160,6 +152,34 @@ class InMemoryBatches:
 
     def mark_notified(self, batch_id: str) -> None:
         self.batches[batch_id] = replace(self.batches[batch_id], notified=True)
+
+
+@dataclass
+class InMemoryLimits:
+    slots: dict[tuple[str, str], int] = field(default_factory=dict)
+
+    def take(self, owner: str, now: datetime, limit: int) -> bool:
+        key = (owner, now.strftime("%Y-%m-%dT%H"))
+        if self.slots.get(key, 0) >= limit:
+            return False
+        self.slots[key] = self.slots.get(key, 0) + 1
+        return True
+
+    def give_back(self, owner: str, now: datetime) -> None:
+        key = (owner, now.strftime("%Y-%m-%dT%H"))
+        self.slots[key] = max(0, self.slots.get(key, 0) - 1)
+
+
+@dataclass
+class InMemorySecretVersions:
+    versions: dict[str, int] = field(default_factory=dict)
+
+    def current_version(self, owner: str) -> int:
+        return self.versions.get(owner, 0)
+
+    def next_version(self, owner: str) -> int:
+        self.versions[owner] = self.versions.get(owner, 0) + 1
+        return self.versions[owner]
 
 
 @dataclass

@@ -9,7 +9,8 @@ from datetime import timedelta
 
 import pytest
 
-from batchops.domain.batches import Caller, callback_problem
+from batchops.domain.batches import Caller
+from batchops.domain.callbacks import callback_problem
 from batchops.domain.errors import (
     AlreadyRetriedError,
     BatchFinishedError,
@@ -22,7 +23,8 @@ from batchops.domain.errors import (
 from batchops.domain.models import BatchOptions, BatchStatus, ErrorInfo, ItemStatus
 from batchops.domain.notifications import SIGNATURE_HEADER, CallbackNotifier
 from batchops.domain.reports import ReportFormat, ReportScope
-from tests.unit.fakes import content
+from batchops.domain.webhook_secrets import WebhookSecrets
+from tests.unit.fakes import InMemorySecretVersions, content
 from tests.unit.world import World
 
 
@@ -133,7 +135,7 @@ def test_schedule_and_callback_are_checked_against_now_and_the_allowed_schemes()
     assert [p.field for p in raised.value.problems] == ["options.scheduledFor", "options.callbackUrl", "items"]
     assert callback_problem("https://hooks.example/x", allow_loopback_http=False) is None
     assert callback_problem("http://127.0.0.1:9000/x", allow_loopback_http=True) is None
-    assert callback_problem("http://127.0.0.1:9000/x", allow_loopback_http=False) == "must be an https URL"
+    assert callback_problem("http://127.0.0.1:9000/x", allow_loopback_http=False) == "must not be a loopback address"
     assert callback_problem("http://example.com/x", allow_loopback_http=True) is not None
 
 
@@ -164,23 +166,37 @@ class RecordingSender:
             raise WebhookDeliveryError("callback answered HTTP 500")
 
 
-def test_the_callback_is_signed_with_hmac_sha256_of_the_exact_body() -> None:
+def test_the_callback_is_signed_with_its_owners_secret_over_the_time_and_the_exact_body() -> None:
     world = World()
     batch_id = world.submit_with(["missing"], BatchOptions(callback_url="https://hooks.example/done"))
+    secrets = WebhookSecrets(lambda: b"master", InMemorySecretVersions())
     sender = RecordingSender()
-    notifier = CallbackNotifier(world.repo, sender, lambda: b"s3cret")
+    notifier = CallbackNotifier(world.repo, sender, secrets, world.clock)
     assert notifier.notify(batch_id) is False  # not final yet: nothing to say
     world.finish(batch_id)
     with pytest.raises(WebhookDeliveryError):
-        CallbackNotifier(world.repo, RecordingSender(fail=True), lambda: b"s3cret").notify(batch_id)
+        CallbackNotifier(world.repo, RecordingSender(fail=True), secrets, world.clock).notify(batch_id)
 
     assert notifier.notify(batch_id) is True  # a failed delivery is tried again
     [(url, body, headers)] = sender.sent
     assert url == "https://hooks.example/done"
-    assert headers[SIGNATURE_HEADER] == "sha256=" + hmac.new(b"s3cret", body, hashlib.sha256).hexdigest()
+    timestamp, mac = (part.split("=", 1)[1] for part in headers[SIGNATURE_HEADER].split(","))
+    assert abs(int(timestamp) - world.clock.now().timestamp()) < 5
+    signed = f"{timestamp}.".encode() + body
+    assert mac == hmac.new(secrets.current("alice").encode(), signed, hashlib.sha256).hexdigest()
     assert json.loads(body)["status"] == "completed"
     assert notifier.notify(batch_id) is False  # a delivered callback is not sent twice
     assert len(sender.sent) == 1
+
+
+def test_each_owner_has_a_secret_of_their_own_and_rotation_replaces_it() -> None:
+    secrets = WebhookSecrets(lambda: b"master", InMemorySecretVersions())
+    alice = secrets.current("alice")
+    assert alice.startswith("whsec_") and alice == secrets.current("alice")
+    assert secrets.current("bob") != alice
+    rotated = secrets.rotate("alice")
+    assert rotated != alice and secrets.current("alice") == rotated
+    assert WebhookSecrets(lambda: b"other master", InMemorySecretVersions()).current("alice") != alice
 
 
 def test_a_batch_another_path_ended_gets_its_items_settled_counted_and_published() -> None:

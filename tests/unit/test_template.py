@@ -2,10 +2,13 @@
 
 import json
 import re
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
+from batchops.domain import errors
+from batchops.events import BATCH_ENDED_STATES
 from local.template import (
     Context,
     TemplateError,
@@ -57,6 +60,8 @@ def test_every_route_of_the_api_function_is_an_http_api_event() -> None:
         ("POST", "/batches/{batchId}/cancel"),
         ("POST", "/batches/{batchId}/retry"),
         ("GET", "/batches/{batchId}/report"),
+        ("GET", "/webhooks/secret"),
+        ("POST", "/webhooks/secret/rotate"),
         ("GET", "/openapi.json"),
     }
     assert all(e["Type"] == "HttpApi" for e in events)
@@ -116,3 +121,53 @@ def test_deployed_functions_get_no_sam_local_variables_unless_the_local_paramete
     )
     assert pointed["AWS_ENDPOINT_URL"] == "http://host.docker.internal:5000"
     assert pointed["LOCAL_TOKEN_INTROSPECTION_URL"].endswith("/_local/introspect")
+
+
+def test_every_checkov_skip_names_a_check_and_gives_a_one_line_reason() -> None:
+    skips = [
+        (name, skip)
+        for name, resource in TEMPLATE["Resources"].items()
+        for skip in resource.get("Metadata", {}).get("checkov", {}).get("skip", [])
+    ]
+    assert skips  # `make checkov` passes because of these: each must say why
+    for name, skip in skips:
+        assert re.fullmatch(r"CKV2?_AWS_\d+", skip["id"]), (name, skip)
+        comment = skip.get("comment", "")
+        assert comment.strip() and "\n" not in comment, (name, skip)
+
+
+def _states(states: dict[str, Any]) -> Iterator[tuple[str, dict[str, Any]]]:
+    """Every state of the ASL, Map processors included."""
+    for name, state in states.items():
+        yield name, state
+        processor = state.get("ItemProcessor") or state.get("Iterator")
+        if processor:
+            yield from _states(processor["States"])
+
+
+def test_the_asl_names_only_errors_python_defines_and_retries_only_transient_ones() -> None:
+    asl = json.loads(ASL_PATH.read_text())
+    ours = {cls.__name__: cls for cls in _subclasses(errors.BatchOpsError)}
+    retried: set[str] = set()
+    for _, state in _states(asl["States"]):
+        for rule in state.get("Retry", []):
+            retried |= set(rule["ErrorEquals"])
+        for rule in [*state.get("Retry", []), *state.get("Catch", [])]:
+            for name in rule["ErrorEquals"]:
+                assert name.startswith(("States.", "Lambda.", "DynamoDB.")) or name in ours, name
+    assert "StoreUnavailableError" in retried
+    # Never worth a retry: a refused call fails the same way again, a refused callback must not be re-sent.
+    assert not retried & {"InfrastructureError", "CallbackRefusedError", "InvalidRequestError"}
+
+
+def test_the_fail_states_are_the_ones_the_aggregator_knows_as_a_closed_batch() -> None:
+    asl = json.loads(ASL_PATH.read_text())
+    fail_errors = {state["Error"] for _, state in _states(asl["States"]) if state["Type"] == "Fail"}
+    assert fail_errors == BATCH_ENDED_STATES
+
+
+def _subclasses(cls: type) -> Iterator[type]:
+    sub: type
+    for sub in cls.__subclasses__():
+        yield sub
+        yield from _subclasses(sub)

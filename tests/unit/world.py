@@ -16,6 +16,7 @@ from tests.unit.fakes import (
     FakeWorkflow,
     InMemoryBatches,
     InMemoryContent,
+    InMemoryLimits,
     InMemoryReports,
     RecordedEvents,
     SequentialIds,
@@ -36,8 +37,16 @@ class World:
         self.finalizer = BatchFinalizer(
             self.repo, clock, Publication(self.reports, self.events, retention=timedelta(days=90))
         )
+        self.limits = InMemoryLimits()
         self.service = BatchService(
-            self.repo, self.workflow, REGISTRY, clock, SequentialIds(), self.finalizer, max_batches_per_hour=3
+            self.repo,
+            self.workflow,
+            REGISTRY,
+            clock,
+            SequentialIds(),
+            self.finalizer,
+            limits=self.limits,
+            max_batches_per_hour=3,
         )
         self.processor = ItemProcessor(
             ItemRecorder(self.repo, clock), REGISTRY.bind(ContentResources(self.content, self.contract))

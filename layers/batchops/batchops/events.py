@@ -4,6 +4,10 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+# The Fail states an execution ends in once the aggregator has closed its batch (statemachine/batch.asl.json):
+# an execution ending so is the normal end of a failed or cancelled batch, not a breakdown.
+BATCH_ENDED_STATES = frozenset({"BatchFailed", "BatchCancelled"})
+
 
 class TaskEvent(BaseModel):
     model_config = ConfigDict(populate_by_name=True, extra="ignore")
@@ -50,7 +54,8 @@ class ExecutionEndedEvent(TaskEvent):
     detail: ExecutionStatus
 
     def to_finalize(self) -> FinalizeEvent:
-        error = self.detail.error or f"execution {self.detail.status}"
-        failure = WorkflowError(error=error, cause=self.detail.cause)
         # The execution's name is the batchId.
-        return FinalizeEvent(batch_id=self.detail.name, failure=failure)
+        if self.detail.error in BATCH_ENDED_STATES:
+            return FinalizeEvent(batch_id=self.detail.name)
+        error = self.detail.error or f"execution {self.detail.status}"
+        return FinalizeEvent(batch_id=self.detail.name, failure=WorkflowError(error=error, cause=self.detail.cause))

@@ -1,5 +1,6 @@
 """BatchRepository over one DynamoDB table: a batch record and one record per item, in one partition."""
 
+import contextlib
 import re
 import time
 from collections.abc import Iterator
@@ -10,8 +11,9 @@ from typing import Any
 import boto3
 from botocore.exceptions import ClientError
 
-from batchops.adapters.dynamo_codec import from_item, is_condition_failure, parse_time, store_errors, to_attr, to_item
-from batchops.domain.errors import FieldProblem, InvalidRequestError, StoreUnavailableError
+from batchops.adapters.aws_errors import aws_errors
+from batchops.adapters.dynamo_codec import from_item, is_condition_failure, parse_time, to_attr, to_item, update_if
+from batchops.domain.errors import BatchOpsError, FieldProblem, InvalidRequestError, StoreUnavailableError
 from batchops.domain.models import (
     Batch,
     BatchFilter,
@@ -138,17 +140,23 @@ class DynamoBatchRepository:
 
     def create(self, batch: Batch, items: list[BatchItem]) -> None:
         requests = [{"PutRequest": {"Item": to_item(self._item_record(item))}} for item in items]
-        with store_errors("storing batch items"):
-            for start in range(0, len(requests), _BATCH_WRITE_SIZE):
-                self._write_all(requests[start : start + _BATCH_WRITE_SIZE])
-            self._db.put_item(
-                TableName=self._table,
-                Item=to_item(self._batch_record(batch)),
-                ConditionExpression="attribute_not_exists(pk)",
-            )
+        try:
+            with aws_errors("storing a batch"):
+                self._write_batched(requests)
+                self._db.put_item(
+                    TableName=self._table,
+                    Item=to_item(self._batch_record(batch)),
+                    ConditionExpression="attribute_not_exists(pk)",
+                )
+        except BatchOpsError:
+            # Items without their batch record are invisible but never expire: take back what was written.
+            deletes = [{"DeleteRequest": {"Key": _key(i.batch_id, _item_sk(i.index))}} for i in items]
+            with contextlib.suppress(BatchOpsError), aws_errors("discarding a batch that was not created"):
+                self._write_batched(deletes)
+            raise
 
     def get(self, batch_id: str) -> Batch | None:
-        with store_errors("reading a batch"):
+        with aws_errors("reading a batch"):
             reply = self._db.get_item(TableName=self._table, Key=_key(batch_id, _META), ConsistentRead=True)
         if "Item" not in reply:
             return None
@@ -158,7 +166,7 @@ class DynamoBatchRepository:
 
     def get_with_item(self, batch_id: str, index: int) -> tuple[Batch, BatchItem] | None:
         keys = [_key(batch_id, _META), _key(batch_id, _item_sk(index))]
-        with store_errors("reading a batch item"):
+        with aws_errors("reading a batch item"):
             reply = self._db.batch_get_item(RequestItems={self._table: {"Keys": keys, "ConsistentRead": True}})
         if reply.get("UnprocessedKeys"):
             raise StoreUnavailableError("reading a batch item was throttled")
@@ -182,7 +190,7 @@ class DynamoBatchRepository:
         return [item for item, _ in self._query_items(batch_id, None, None, page_size=1000)]
 
     def request_stop(self, batch_id: str, reason: StopReason) -> None:
-        with store_errors("stopping a batch"):
+        with aws_errors("stopping a batch"):
             self._db.update_item(
                 TableName=self._table,
                 Key=_key(batch_id, _META),
@@ -212,9 +220,8 @@ class DynamoBatchRepository:
             {"PutRequest": {"Item": to_item({**self._item_record(i), **_outcome_fields(i), "expiresAt": expires_at})}}
             for i in items
         ]
-        with store_errors("setting the expiry of a batch"):
-            for start in range(0, len(requests), _BATCH_WRITE_SIZE):
-                self._write_all(requests[start : start + _BATCH_WRITE_SIZE])
+        with aws_errors("setting the expiry of a batch"):
+            self._write_batched(requests)
             self._db.update_item(
                 TableName=self._table,
                 Key=_key(batch_id, _META),
@@ -223,7 +230,7 @@ class DynamoBatchRepository:
             )
 
     def set_counts(self, batch_id: str, counts: Counts) -> None:
-        with store_errors("correcting the counts of a batch"):
+        with aws_errors("correcting the counts of a batch"):
             self._db.update_item(
                 TableName=self._table,
                 Key=_key(batch_id, _META),
@@ -238,7 +245,7 @@ class DynamoBatchRepository:
         self._set_flag(batch_id, "notified")
 
     def _set_flag(self, batch_id: str, name: str) -> None:
-        with store_errors(f"marking a batch {name}"):
+        with aws_errors(f"marking a batch {name}"):
             self._db.update_item(
                 TableName=self._table,
                 Key=_key(batch_id, _META),
@@ -248,7 +255,7 @@ class DynamoBatchRepository:
             )
 
     def add_to_counts(self, batch_id: str, status: ItemStatus, duration_ms: int) -> Counts:
-        with store_errors("counting an item"):
+        with aws_errors("counting an item"):
             try:
                 reply = self._db.update_item(
                     TableName=self._table,
@@ -297,7 +304,7 @@ class DynamoBatchRepository:
             query["ExclusiveStartKey"] = {k: to_attr(v) for k, v in cursor.items()}
         found: list[Batch] = []
         while True:
-            with store_errors("listing batches"):
+            with aws_errors("listing batches"):
                 reply = self._db.query(**query)
             for record in reply.get("Items", []):
                 found.append(self._to_batch(from_item(record)))
@@ -307,22 +314,6 @@ class DynamoBatchRepository:
             if "LastEvaluatedKey" not in reply:
                 return BatchPage(found, None)
             query["ExclusiveStartKey"] = reply["LastEvaluatedKey"]
-
-    def take_hourly_slot(self, owner: str, now: datetime, limit: int) -> bool:
-        hour = now.astimezone(UTC).replace(minute=0, second=0, microsecond=0)
-        # One counter per owner and clock hour, raised only while under the limit: concurrent requests
-        # can never get more slots than there are. It expires with the hour after.
-        return self._update_if(
-            "counting new batches",
-            Key={"pk": to_attr(f"RATE#{owner}"), "sk": to_attr(f"HOUR#{hour:%Y-%m-%dT%H}")},
-            UpdateExpression="ADD taken :one SET expiresAt = :expires",
-            ConditionExpression="attribute_not_exists(taken) OR taken < :limit",
-            ExpressionAttributeValues={
-                ":one": to_attr(1),
-                ":limit": to_attr(limit),
-                ":expires": to_attr(int(hour.timestamp()) + 2 * 3600),
-            },
-        )
 
     def mark_retried(self, batch_id: str, retry_batch_id: str) -> bool:
         return self._update_if(
@@ -366,15 +357,11 @@ class DynamoBatchRepository:
         )
 
     def _update_if(self, action: str, **update: Any) -> bool:
-        """A conditional UpdateItem: False when the condition did not hold, StoreUnavailableError on failure."""
-        with store_errors(action):
-            try:
-                self._db.update_item(TableName=self._table, **update)
-            except ClientError as e:
-                if is_condition_failure(e):
-                    return False
-                raise
-        return True
+        return update_if(self._db, self._table, action, **update)
+
+    def _write_batched(self, requests: list[dict[str, Any]]) -> None:
+        for start in range(0, len(requests), _BATCH_WRITE_SIZE):
+            self._write_all(requests[start : start + _BATCH_WRITE_SIZE])
 
     def _write_all(self, requests: list[dict[str, Any]]) -> None:
         pending = {self._table: requests}
@@ -407,7 +394,7 @@ class DynamoBatchRepository:
             query["ExpressionAttributeNames"] = {"#status": "status"}
             query["ExpressionAttributeValues"][":status"] = to_attr(status.value)
         while True:
-            with store_errors("listing batch items"):
+            with aws_errors("listing batch items"):
                 reply = self._db.query(**query)
             records = reply.get("Items", [])
             last_key = reply.get("LastEvaluatedKey")

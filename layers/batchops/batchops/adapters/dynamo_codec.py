@@ -1,15 +1,14 @@
-"""Python values <-> DynamoDB attribute values, and the ClientError translation every table adapter uses."""
+"""Python values <-> DynamoDB attribute values, for every table adapter."""
 
-from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Mapping
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
 from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
-from botocore.exceptions import BotoCoreError, ClientError
+from botocore.exceptions import ClientError
 
-from batchops.domain.errors import StoreUnavailableError
+from batchops.adapters.aws_errors import aws_errors, error_code
 
 _serializer = TypeSerializer()
 _deserializer = TypeDeserializer()
@@ -56,17 +55,16 @@ def parse_time(value: str | None) -> datetime | None:
 
 
 def is_condition_failure(error: ClientError) -> bool:
-    code: str = error.response.get("Error", {}).get("Code", "")
-    return code == "ConditionalCheckFailedException"
+    return error_code(error) == "ConditionalCheckFailedException"
 
 
-@contextmanager
-def store_errors(action: str) -> Iterator[None]:
-    """Any failure of the database not handled by the caller becomes StoreUnavailableError."""
-    try:
-        yield
-    except ClientError as e:
-        code = e.response.get("Error", {}).get("Code", "Unknown")
-        raise StoreUnavailableError(f"{action} failed: {code}") from e
-    except BotoCoreError as e:
-        raise StoreUnavailableError(f"{action} failed: {type(e).__name__}") from e
+def update_if(db: Any, table: str, action: str, **update: Any) -> bool:
+    """A conditional UpdateItem: False when the condition did not hold; other failures as domain errors."""
+    with aws_errors(action):
+        try:
+            db.update_item(TableName=table, **update)
+        except ClientError as e:
+            if is_condition_failure(e):
+                return False
+            raise
+    return True

@@ -6,7 +6,8 @@ from typing import Any
 import boto3
 from botocore.exceptions import ClientError
 
-from batchops.adapters.dynamo_codec import from_item, is_condition_failure, parse_time, store_errors, to_attr, to_item
+from batchops.adapters.aws_errors import aws_errors
+from batchops.adapters.dynamo_codec import from_item, is_condition_failure, parse_time, to_attr, to_item
 from batchops.content.models import Change, Content
 from batchops.domain.errors import ContentNotFoundError, ContentRemovedError
 
@@ -17,7 +18,7 @@ class DynamoContentRepository:
         self._db = client or boto3.client("dynamodb")
 
     def create(self, content: Content) -> None:
-        with store_errors("storing content"):
+        with aws_errors("storing content"):
             self._db.put_item(
                 TableName=self._table,
                 Item=to_item(self._record(content)),
@@ -25,7 +26,7 @@ class DynamoContentRepository:
             )
 
     def get(self, content_id: str) -> Content | None:
-        with store_errors("reading content"):
+        with aws_errors("reading content"):
             reply = self._db.get_item(
                 TableName=self._table, Key={"contentId": to_attr(content_id)}, ConsistentRead=True
             )
@@ -39,7 +40,7 @@ class DynamoContentRepository:
         if change.require_active:
             condition += " AND isRemoved = :false"
             values[":false"] = to_attr(False)
-        with store_errors("updating content"):
+        with aws_errors("updating content"):
             try:
                 reply = self._db.update_item(
                     TableName=self._table,

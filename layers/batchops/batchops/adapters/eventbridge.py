@@ -5,8 +5,8 @@ from collections.abc import Mapping
 from typing import Any
 
 import boto3
-from botocore.exceptions import BotoCoreError, ClientError
 
+from batchops.adapters.aws_errors import aws_errors
 from batchops.domain.errors import StoreUnavailableError
 
 SOURCE = "batchops"
@@ -19,10 +19,8 @@ class EventBridgePublisher:
 
     def publish(self, detail_type: str, detail: Mapping[str, Any]) -> None:
         entry = {"Source": SOURCE, "DetailType": detail_type, "Detail": json.dumps(detail), "EventBusName": self._bus}
-        try:
+        with aws_errors("publishing an event"):
             reply = self._events.put_events(Entries=[entry])
-        except (ClientError, BotoCoreError) as e:
-            raise StoreUnavailableError(f"publishing an event failed: {type(e).__name__}") from e
         if reply.get("FailedEntryCount"):
             code = reply["Entries"][0].get("ErrorCode", "unknown")
             raise StoreUnavailableError(f"publishing an event failed: {code}")

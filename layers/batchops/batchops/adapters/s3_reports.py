@@ -4,9 +4,8 @@ from typing import Any
 
 import boto3
 from botocore.config import Config
-from botocore.exceptions import BotoCoreError, ClientError
 
-from batchops.domain.errors import StoreUnavailableError
+from batchops.adapters.aws_errors import aws_errors
 from batchops.domain.reports import ReportFormat, ReportScope
 
 _CONTENT_TYPES = {ReportFormat.CSV: "text/csv; charset=utf-8", ReportFormat.JSONL: "application/x-ndjson"}
@@ -23,12 +22,10 @@ class S3ReportStore:
         self._s3 = client or boto3.client("s3", config=Config(signature_version="s3v4"))
 
     def put(self, batch_id: str, scope: ReportScope, fmt: ReportFormat, body: bytes) -> None:
-        try:
+        with aws_errors("storing a report"):
             self._s3.put_object(
                 Bucket=self._bucket, Key=_key(batch_id, scope, fmt), Body=body, ContentType=_CONTENT_TYPES[fmt]
             )
-        except (ClientError, BotoCoreError) as e:
-            raise StoreUnavailableError(f"storing a report failed: {type(e).__name__}") from e
 
     def link(self, batch_id: str, scope: ReportScope, fmt: ReportFormat, expires_in_seconds: int) -> str:
         filename = f"batch-{batch_id}-{scope.value}.{fmt.value}"
@@ -37,8 +34,6 @@ class S3ReportStore:
             "Key": _key(batch_id, scope, fmt),
             "ResponseContentDisposition": f'attachment; filename="{filename}"',
         }
-        try:
+        with aws_errors("signing a report link"):
             url: str = self._s3.generate_presigned_url("get_object", Params=params, ExpiresIn=expires_in_seconds)
-        except (ClientError, BotoCoreError) as e:
-            raise StoreUnavailableError(f"signing a report link failed: {type(e).__name__}") from e
         return url

@@ -7,6 +7,7 @@ from typing import Any
 import boto3
 from botocore.exceptions import BotoCoreError, ClientError
 
+from batchops.adapters.aws_errors import error_code, is_transient, translated
 from batchops.domain.errors import WorkflowStartError, WorkflowStopError
 from batchops.domain.models import Batch
 
@@ -23,6 +24,8 @@ class StepFunctionsStarter:
             "batchId": batch.batch_id,
             "totalItems": batch.total_items,
             "maxConcurrency": batch.options.max_concurrency,
+            # Always present (null: now), so the Choice tests a value rather than a missing path.
+            "scheduledFor": None,
         }
         if batch.options.scheduled_for is not None:
             # Whole seconds, rounded up: a Wait state never starts the batch before its time.
@@ -32,7 +35,8 @@ class StepFunctionsStarter:
         try:
             self._sfn.start_execution(stateMachineArn=self._arn, name=batch.batch_id, input=json.dumps(execution_input))
         except (ClientError, BotoCoreError) as e:
-            raise WorkflowStartError(f"starting the execution of batch {batch.batch_id} failed") from e
+            action = f"starting the execution of batch {batch.batch_id}"
+            raise (WorkflowStartError(f"{action} failed") if is_transient(e) else translated(action, e)) from e
 
     def execution_arn(self, batch_id: str) -> str:
         # The execution is named by the batch id, so its ARN follows from the state machine's.
@@ -42,9 +46,8 @@ class StepFunctionsStarter:
         execution_arn = self.execution_arn(batch_id)
         try:
             self._sfn.stop_execution(executionArn=execution_arn, cause=reason)
-        except ClientError as e:
-            if e.response.get("Error", {}).get("Code") == "ExecutionDoesNotExist":
+        except (ClientError, BotoCoreError) as e:
+            if isinstance(e, ClientError) and error_code(e) == "ExecutionDoesNotExist":
                 return
-            raise WorkflowStopError(f"stopping the execution of batch {batch_id} failed") from e
-        except BotoCoreError as e:
-            raise WorkflowStopError(f"stopping the execution of batch {batch_id} failed") from e
+            action = f"stopping the execution of batch {batch_id}"
+            raise (WorkflowStopError(f"{action} failed") if is_transient(e) else translated(action, e)) from e

@@ -26,4 +26,13 @@ def caller_subject(
         scheme, _, token = authorization.partition(" ")
         claims = introspector.claims(token.strip()) if scheme.lower() == "bearer" and token.strip() else None
     sub = (claims or {}).get("sub")
-    return str(sub) if sub else None
+    return sub if isinstance(sub, str) and _is_subject(sub) else None
+
+
+# OpenID Connect: a subject is at most 255 ASCII characters. It becomes the owner of records and part of
+# their keys, so anything else (blank, padded, control characters, kilobytes) identifies nobody.
+MAX_SUBJECT_LENGTH = 255
+
+
+def _is_subject(sub: str) -> bool:
+    return 0 < len(sub) <= MAX_SUBJECT_LENGTH and sub.strip() == sub and sub.isascii() and sub.isprintable()

@@ -6,7 +6,7 @@ import json
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
-from pydantic import AwareDatetime, Field
+from pydantic import AwareDatetime, BeforeValidator, ConfigDict, Field
 
 from batchops.content.fields import CamelModel
 from batchops.content.models import Content
@@ -23,12 +23,24 @@ def iso(value: datetime | None) -> str | None:
     return value.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
+def _iso_datetime(value: Any) -> Any:
+    """Only ISO 8601 text: pydantic would also read epoch numbers (and numeric strings) as times."""
+    if isinstance(value, datetime):
+        return value
+    if not isinstance(value, str):
+        raise ValueError("must be an ISO 8601 date-time string with a time zone")
+    try:
+        return datetime.fromisoformat(value)
+    except ValueError:
+        raise ValueError("must be an ISO 8601 date-time string with a time zone") from None
+
+
 class OptionsIn(CamelModel):
     max_concurrency: Annotated[int, Field(ge=1, le=40, strict=True)] = 10
     continue_on_error: Annotated[bool, Field(strict=True)] = True
-    failure_threshold_percent: Annotated[float, Field(ge=0, le=100)] | None = None
+    failure_threshold_percent: Annotated[float, Field(ge=0, le=100, strict=True)] | None = None
     # When to start (ISO 8601 with a zone); must be in the future and at most a year ahead.
-    scheduled_for: AwareDatetime | None = None
+    scheduled_for: Annotated[AwareDatetime, BeforeValidator(_iso_datetime)] | None = None
     # Where to POST the final status (https; http to loopback only where the stack allows it).
     callback_url: Annotated[str, Field(min_length=1, max_length=2048)] | None = None
 
@@ -43,6 +55,13 @@ class OptionsIn(CamelModel):
 
 
 class BatchRequest(CamelModel):
+    # The description's example: also the valid request that contract tests (Schemathesis) start from.
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [{"operation": "content.update-price", "items": ["c-1", "c-2"], "params": {"newPrice": 500}}]
+        }
+    )
+
     operation: Annotated[str, Field(min_length=1, max_length=100)]
     items: Annotated[list[Any], Field(min_length=1, max_length=MAX_ITEMS)]
     params: dict[str, Any] = Field(default_factory=dict)
@@ -245,3 +264,8 @@ def decode_list_token(owner: str, token: str | None) -> dict[str, str] | None:
         if all(isinstance(k, str) and isinstance(v, str) for k, v in cursor.items()):
             return cursor
     raise _NOT_OURS
+
+
+class WebhookSecretOut(CamelModel):
+    # HMAC-SHA256 key of X-Batchops-Signature: t=<unix seconds>,v1=<hex HMAC(secret, "<t>.<raw body>")>.
+    secret: str

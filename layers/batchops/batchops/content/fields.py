@@ -9,7 +9,10 @@ ContentId = Annotated[str, StringConstraints(min_length=1, max_length=64, patter
 Title = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
 Description = Annotated[str, StringConstraints(max_length=5000)]
 ContentType = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=50)]
-Price = Annotated[int, Field(ge=0, strict=True)]
+# The largest integer every JSON client reads exactly (JavaScript's Number.MAX_SAFE_INTEGER); it also keeps
+# prices far inside what DynamoDB stores (38 digits).
+MAX_PRICE = 2**53 - 1
+Price = Annotated[int, Field(ge=0, le=MAX_PRICE, strict=True)]
 RefundWindowDays = Annotated[int, Field(ge=0, le=365, strict=True)]
 Flag = Annotated[bool, Field(strict=True)]
 

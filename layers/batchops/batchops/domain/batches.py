@@ -6,14 +6,15 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
-from urllib.parse import urlsplit
 
+from batchops.domain.callbacks import callback_problem
 from batchops.domain.errors import (
     AlreadyRetriedError,
     BatchFinishedError,
     BatchNotFinishedError,
     BatchNotFoundError,
     FieldProblem,
+    InfrastructureError,
     InvalidRequestError,
     NothingToRetryError,
     RateLimitedError,
@@ -32,25 +33,12 @@ from batchops.domain.models import (
     Page,
     StopReason,
 )
-from batchops.domain.ports import BatchRepository, Clock, IdGenerator, RequestValidator, WorkflowStarter
+from batchops.domain.ports import BatchRepository, Clock, HourlyLimits, IdGenerator, RequestValidator, WorkflowStarter
 
 RETRYABLE = (ItemStatus.FAILED, ItemStatus.CANCELLED, ItemStatus.SKIPPED)
 _HOUR = timedelta(hours=1)
 # A Standard execution lives at most a year, waiting included: keep a day to process the batch.
 _MAX_SCHEDULE_AHEAD = timedelta(days=364)
-_LOOPBACK_HOSTS = {"localhost", "127.0.0.1", "::1"}
-
-
-def callback_problem(url: str, allow_loopback_http: bool) -> str | None:
-    """Why a callback URL is not acceptable, or None: https anywhere; http to loopback only if allowed."""
-    parts = urlsplit(url)
-    if not parts.hostname:
-        return "must be an absolute URL"
-    if parts.scheme == "https":
-        return None
-    if parts.scheme == "http" and allow_loopback_http and parts.hostname in _LOOPBACK_HOSTS:
-        return None
-    return "must be an https URL" + (" (or http to a loopback host)" if allow_loopback_http else "")
 
 
 def owned_batch(repo: BatchRepository, owner: str, batch_id: str) -> Batch:
@@ -87,6 +75,7 @@ class BatchService:
     clock: Clock
     ids: IdGenerator
     finalizer: BatchFinalizer
+    limits: HourlyLimits
     max_batches_per_hour: int
     allow_loopback_callbacks: bool = False
 
@@ -98,8 +87,7 @@ class BatchService:
             problems.append(FieldProblem("items", f"duplicate item ids: {', '.join(duplicates)}"))
         if problems:
             raise InvalidRequestError(problems)
-        self._check_rate(submission.caller.owner)
-        return self._start(submission.caller, submission.operation, request.params, request.items, submission.options)
+        return self._create(submission.caller, submission.operation, request.params, request.items, submission.options)
 
     def get(self, owner: str, batch_id: str) -> Batch:
         return owned_batch(self.repo, owner, batch_id)
@@ -138,13 +126,12 @@ class BatchService:
             raise NothingToRetryError(f"batch {batch_id} has no failed, cancelled or skipped items")
         if parent.retried_by:
             raise AlreadyRetriedError(f"batch {batch_id} was already retried by {parent.retried_by}")
-        self._check_rate(caller.owner)
         retry_id = self.ids.new_id()
-        # Claimed first, so two concurrent retries never both create a batch.
+        # Claimed first, so two concurrent retries never both create a batch, nor both count one.
         if not self.repo.mark_retried(batch_id, retry_id):
             raise AlreadyRetriedError(f"batch {batch_id} was already retried")
         try:
-            return self._start(
+            return self._create(
                 caller, parent.operation, parent.params, refs, parent.options.for_retry(), batch_id, retry_id
             )
         except Exception:
@@ -165,13 +152,7 @@ class BatchService:
                 problems.append(FieldProblem("options.callbackUrl", problem))
         return problems
 
-    def _check_rate(self, owner: str) -> None:
-        now = self.clock.now()
-        if not self.repo.take_hourly_slot(owner, now, self.max_batches_per_hour):
-            next_hour = now.replace(minute=0, second=0, microsecond=0) + _HOUR
-            raise RateLimitedError(self.max_batches_per_hour, max(1, math.ceil((next_hour - now).total_seconds())))
-
-    def _start(
+    def _create(
         self,
         caller: Caller,
         operation: str,
@@ -181,6 +162,11 @@ class BatchService:
         parent_batch_id: str | None = None,
         batch_id: str | None = None,
     ) -> Batch:
+        """All or nothing: a batch is counted against the hourly limit only if it is created and started."""
+        now = self.clock.now()
+        if not self.limits.take(caller.owner, now, self.max_batches_per_hour):
+            next_hour = now.replace(minute=0, second=0, microsecond=0) + _HOUR
+            raise RateLimitedError(self.max_batches_per_hour, max(1, math.ceil((next_hour - now).total_seconds())))
         batch_id = batch_id or self.ids.new_id()
         batch = Batch(
             batch_id=batch_id,
@@ -190,20 +176,28 @@ class BatchService:
             total_items=len(refs),
             params=params,
             options=options,
-            created_at=self.clock.now(),
+            created_at=now,
             parent_batch_id=parent_batch_id,
             source_ip=caller.source_ip,
             user_agent=caller.user_agent,
             # Known before it starts (the execution is named by the batch id): stored from the first read.
             execution_arn=self.workflow.execution_arn(batch_id),
         )
-        self.repo.create(batch, [BatchItem(batch.batch_id, i, ref) for i, ref in enumerate(refs)])
+        try:
+            # The repository writes the batch whole or not at all.
+            self.repo.create(batch, [BatchItem(batch.batch_id, i, ref) for i, ref in enumerate(refs)])
+            self._start(batch)
+        except Exception:
+            self.limits.give_back(caller.owner, now)
+            raise
+        return batch
+
+    def _start(self, batch: Batch) -> None:
         try:
             self.workflow.start(batch)
-        except WorkflowStartError as e:
+        except (WorkflowStartError, InfrastructureError) as e:
             # The record exists but nothing will ever run it: end it now, as the aggregator ends any batch
             # (items skipped, reports, expiry, event), rather than leave it pending.
             failure = SystemFailure(str(e), code=e.code, message="the batch could not be started")
             self.finalizer.finalize(batch.batch_id, failure)
             raise
-        return batch

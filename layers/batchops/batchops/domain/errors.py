@@ -52,6 +52,12 @@ class StoreUnavailableError(BatchOpsError):
     code = "store_unavailable"
 
 
+class InfrastructureError(BatchOpsError):
+    """A dependency refused a call for a reason no retry fixes (access denied, validation, missing resource)."""
+
+    code = "internal_error"
+
+
 class WorkflowStartError(BatchOpsError):
     code = "start_failed"
 
@@ -98,3 +104,9 @@ class WebhookDeliveryError(BatchOpsError):
     """The callback URL did not answer 2xx; the state machine retries with backoff."""
 
     code = "webhook_delivery_failed"
+
+
+class CallbackRefusedError(BatchOpsError):
+    """The callback URL leads somewhere webhooks may not go (a private address): never retried."""
+
+    code = "callback_refused"

@@ -3,12 +3,12 @@
 import hashlib
 import hmac
 import json
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 from batchops.domain.models import Batch, BatchStatus
-from batchops.domain.ports import BatchRepository, WebhookSender
+from batchops.domain.ports import BatchRepository, Clock, WebhookSender
+from batchops.domain.webhook_secrets import WebhookSecrets
 
 DETAIL_TYPES = {
     BatchStatus.COMPLETED: "Batch Completed",
@@ -35,18 +35,22 @@ def notification(batch: Batch) -> dict[str, Any]:
     }
 
 
-def signature(secret: bytes, body: bytes) -> str:
-    """The value of X-Batchops-Signature: HMAC-SHA256 of the exact body, hex, prefixed `sha256=`."""
-    return "sha256=" + hmac.new(secret, body, hashlib.sha256).hexdigest()
+def signature(secret: str, timestamp: int, body: bytes) -> str:
+    """X-Batchops-Signature: `t=<unix seconds>,v1=<hex HMAC-SHA256(secret, "<t>.<body>")>`.
+
+    The time is signed with the body, so a receiver can refuse old deliveries (replays)."""
+    mac = hmac.new(secret.encode(), f"{timestamp}.".encode() + body, hashlib.sha256).hexdigest()
+    return f"t={timestamp},v1={mac}"
 
 
 @dataclass(frozen=True)
 class CallbackNotifier:
-    """POSTs a final batch's notification to its callbackUrl, signed with the service's secret."""
+    """POSTs a final batch's notification to its callbackUrl, signed with its owner's secret."""
 
     repo: BatchRepository
     sender: WebhookSender
-    secret: Callable[[], bytes]
+    secrets: WebhookSecrets
+    clock: Clock
 
     def notify(self, batch_id: str) -> bool:
         """True when a callback was delivered now; False when there is none to deliver (no callbackUrl,
@@ -55,7 +59,10 @@ class CallbackNotifier:
         if batch is None or not batch.is_final or not batch.options.callback_url or batch.notified:
             return False
         body = json.dumps(notification(batch), separators=(",", ":")).encode()
-        headers = {"Content-Type": "application/json", SIGNATURE_HEADER: signature(self.secret(), body)}
+        # Read at every delivery: a rotated secret signs the very next webhook.
+        secret = self.secrets.current(batch.owner)
+        timestamp = int(self.clock.now().timestamp())
+        headers = {"Content-Type": "application/json", SIGNATURE_HEADER: signature(secret, timestamp, body)}
         self.sender.post(batch.options.callback_url, body, headers)
         self.repo.mark_notified(batch_id)
         return True

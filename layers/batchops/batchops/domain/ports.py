@@ -48,9 +48,6 @@ class BatchRepository(Protocol):
     def list_batches(self, owner: str, filters: BatchFilter, limit: int, cursor: dict[str, str] | None) -> BatchPage:
         """An owner's batches, newest first."""
 
-    def take_hourly_slot(self, owner: str, now: datetime, limit: int) -> bool:
-        """Count one new batch in the owner's current clock hour, atomically; False when it is full."""
-
     def mark_retried(self, batch_id: str, retry_batch_id: str) -> bool:
         """Record that a batch was retried; False when it already was."""
 
@@ -75,6 +72,14 @@ class BatchRepository(Protocol):
     def mark_published(self, batch_id: str) -> None: ...
 
     def mark_notified(self, batch_id: str) -> None: ...
+
+
+class HourlyLimits(Protocol):
+    def take(self, owner: str, now: datetime, limit: int) -> bool:
+        """Count one new batch in the owner's clock hour of `now`, atomically; False when it is full."""
+
+    def give_back(self, owner: str, now: datetime) -> None:
+        """Uncount a batch taken at `now` that was not created after all."""
 
 
 class ReportStore(Protocol):
