@@ -1,1 +1,1 @@
-"""The offline stack: template.yaml deployed into an embedded moto, our handlers run in-process."""
+"""The offline stack: template.yaml deployed into an embedded moto, our handlers run in Lambda-like worker processes."""

@@ -195,7 +195,7 @@ class Deployer:
         layer_dirs = [Path(self._layer_path(arn)) for arn in props.get("Layers", [])]
         code = io.BytesIO()
         with zipfile.ZipFile(code, "w") as z:
-            # moto stores code but never runs it: the invoker runs CodeUri in-process instead.
+            # moto stores code but never runs it: the invoker runs CodeUri in its worker processes instead.
             z.writestr(props["Handler"].split(".")[0] + ".py", "")
         reply = self._session.client("lambda").create_function(
             FunctionName=fn_name,
