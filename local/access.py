@@ -14,7 +14,6 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from wsgiref.types import StartResponse, WSGIApplication, WSGIEnvironment
 
-from moto.server import ThreadedMotoServer
 from werkzeug.wsgi import get_input_stream
 
 from local.authorization import authorizations, needs_body, signer
@@ -138,17 +137,3 @@ def _read_body(environ: WSGIEnvironment) -> bytes:
     environ["wsgi.input"] = io.BytesIO(body)
     environ["CONTENT_LENGTH"] = str(len(body))
     return body
-
-
-class RecordingMotoServer(ThreadedMotoServer):
-    """moto's threaded server, with every request checked by `recorder` first."""
-
-    def __init__(self, recorder: AccessRecorder, ip_address: str, port: int, verbose: bool) -> None:
-        super().__init__(ip_address=ip_address, port=port, verbose=verbose)
-        self._recorder = recorder
-
-    def start(self) -> None:
-        super().start()
-        assert self._server is not None
-        # werkzeug looks its server's app up for each request, so from here on every request is checked.
-        self._server.app = self._recorder.wrap(self._server.app)

@@ -11,9 +11,9 @@ from typing import Any
 import boto3
 from moto.core.config import default_user_config
 from moto.events.utils import EventMessageType
-from moto.server import ThreadedMotoServer
 
-from local.access import AccessRecorder, RecordingMotoServer
+from local.access import AccessRecorder
+from local.aws_endpoint import LocalAwsServer
 from local.deploy import Deployer, Deployment
 from local.execution_events import ExecutionEvents
 from local.gateway import LOCAL_PREFIX, LocalGateway
@@ -43,7 +43,7 @@ class OfflineStack:
         # Holds each AWS call of our functions and state machine against the role SAM would give it.
         self.access = AccessRecorder()
         self.deployment: Deployment | None = None
-        self._moto: ThreadedMotoServer | None = None
+        self._moto: LocalAwsServer | None = None
         self._gateway: LocalGateway | None = None
         self._events: ExecutionEvents | None = None
         self.issuer: LocalIssuer | None = None
@@ -66,7 +66,7 @@ class OfflineStack:
         # batch. What an execution really did is in its history (and in the batch).
         logging.getLogger("moto.stepfunctions.parser.asl").setLevel(logging.CRITICAL)
         default_user_config["stepfunctions"]["execute_state_machine"] = True
-        self._moto = RecordingMotoServer(self.access, ip_address=cfg.host, port=cfg.aws_port, verbose=False)
+        self._moto = LocalAwsServer(self.access, ip_address=cfg.host, port=cfg.aws_port)
         self._moto.start()
         endpoint = self.aws_endpoint
         # Everything in this process talks to the embedded moto; the handlers' environments are told too.

@@ -13,7 +13,9 @@ from tests.conftest import ROOT
 
 
 def _port_is_free(port: int) -> bool:
+    """Free for a new stack: bound as servers bind (connections of the old one may linger in TIME_WAIT)."""
     with socket.socket() as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             probe.bind(("127.0.0.1", port))
         except OSError:
