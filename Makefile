@@ -19,7 +19,7 @@ PYTHON ?= $(shell for c in python3.12 $$HOME/.pyenv/versions/3.12*/bin/python3.1
 help:
 	@echo "make run    - the local stack: HTTP API on 127.0.0.1:$${API_PORT:-3000}, AWS endpoint on 127.0.0.1:$${AWS_PORT:-5000}"
 	@echo "make test   - ruff, mypy, cfn-lint, checkov and the whole pytest suite (what CI runs)"
-	@echo "make bench  - throughput and overhead figures of the offline stack"
+	@echo "make bench  - throughput and overhead figures of the offline stack, then its memory over 20 batches"
 	@echo "make sam-test - sam validate, sam build, sam local invoke of every event, sam local start-api (needs root for docker)"
 
 $(STAMP): requirements-dev.txt layers/batchops/requirements.txt
@@ -97,6 +97,7 @@ test: lint typecheck cfn-lint checkov pytest
 
 bench: $(STAMP)
 	$(BIN)/python -m bench.throughput
+	$(BIN)/python -m bench.memory
 
 clean:
 	rm -rf $(VENV) $(SAM_VENV) $(CHECKOV_VENV) .mypy_cache .ruff_cache .pytest_cache .aws-sam

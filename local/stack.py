@@ -19,6 +19,7 @@ from local.execution_events import ExecutionEvents
 from local.gateway import LOCAL_PREFIX, LocalGateway
 from local.invoker import LambdaInvoker
 from local.issuer import LocalIssuer
+from local.moto_memory import MotoMemory
 from local.policies import deployed_roles
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -46,6 +47,8 @@ class OfflineStack:
         self._moto: LocalAwsServer | None = None
         self._gateway: LocalGateway | None = None
         self._events: ExecutionEvents | None = None
+        # moto keeps what nothing reads (dead DynamoDB items, finished threads): let go, for long sessions.
+        self._memory = MotoMemory()
         self.issuer: LocalIssuer | None = None
 
     @property
@@ -66,6 +69,7 @@ class OfflineStack:
         # batch. What an execution really did is in its history (and in the batch).
         logging.getLogger("moto.stepfunctions.parser.asl").setLevel(logging.CRITICAL)
         default_user_config["stepfunctions"]["execute_state_machine"] = True
+        self._memory.install()
         self._moto = LocalAwsServer(self.access, ip_address=cfg.host, port=cfg.aws_port)
         self._moto.start()
         endpoint = self.aws_endpoint
@@ -112,6 +116,7 @@ class OfflineStack:
         self.invoker.uninstall()
         if self._moto:
             self._moto.stop()
+        self._memory.uninstall()
 
     def output(self, name: str) -> str:
         assert self.deployment is not None
