@@ -110,6 +110,13 @@ def authorizations(environ: WSGIEnvironment, who: Signer, body: bytes) -> list[A
         return [(f"{who.service}:{action}", UNKNOWN_RESOURCE)]
     operation = target.rsplit(".", 1)[-1]
     payload = json.loads(body or b"{}")
+    if who.service == "dynamodb" and "TransactItems" in payload:
+        # IAM has no transaction actions: each part is authorized as the operation it stands for.
+        return [
+            (f"dynamodb:{_TRANSACT_ACTIONS[kind]}", _table_arn(request["TableName"], who))
+            for part in payload["TransactItems"]
+            for kind, request in part.items()
+        ]
     resources = _JSON_RESOURCES.get(who.service, _unknown)(operation, payload, who)
     return [(f"{who.service}:{operation}", resource) for resource in resources]
 
@@ -118,10 +125,23 @@ def _unknown(operation: str, payload: Mapping[str, Any], who: Signer) -> list[st
     return [UNKNOWN_RESOURCE]
 
 
+_TRANSACT_ACTIONS = {
+    "Put": "PutItem",
+    "Update": "UpdateItem",
+    "Delete": "DeleteItem",
+    "Get": "GetItem",
+    "ConditionCheck": "ConditionCheckItem",
+}
+
+
+def _table_arn(name: str, who: Signer) -> str:
+    # TableName may be the table's ARN as well as its name.
+    return name if name.startswith("arn:") else who.arn(f"table/{name}")
+
+
 def _dynamodb(operation: str, payload: Mapping[str, Any], who: Signer) -> list[str]:
     def table(name: str) -> str:
-        # TableName may be the table's ARN as well as its name.
-        return name if name.startswith("arn:") else who.arn(f"table/{name}")
+        return _table_arn(name, who)
 
     if "TableName" in payload:
         arn = table(payload["TableName"])
@@ -130,8 +150,6 @@ def _dynamodb(operation: str, payload: Mapping[str, Any], who: Signer) -> list[s
         return [arn]
     if "RequestItems" in payload:  # BatchGetItem, BatchWriteItem
         return [table(name) for name in payload["RequestItems"]]
-    if "TransactItems" in payload:  # each item is {"Put" | "Update" | "Delete" | "ConditionCheck" | "Get": {...}}
-        return [table(request["TableName"]) for item in payload["TransactItems"] for request in item.values()]
     return [UNKNOWN_RESOURCE]
 
 

@@ -309,7 +309,12 @@ class Deployer:
                 "ID": rule["Id"],
                 "Status": rule["Status"],
                 "Filter": {"Prefix": rule.get("Prefix", "")},
-                "Expiration": {"Days": int(rule["ExpirationInDays"])},
+                **({"Expiration": {"Days": int(rule["ExpirationInDays"])}} if "ExpirationInDays" in rule else {}),
+                **(
+                    {"AbortIncompleteMultipartUpload": rule["AbortIncompleteMultipartUpload"]}
+                    if "AbortIncompleteMultipartUpload" in rule
+                    else {}
+                ),
             }
             for rule in props.get("LifecycleConfiguration", {}).get("Rules", [])
         ]

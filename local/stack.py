@@ -90,7 +90,13 @@ class OfflineStack:
         self.issuer = LocalIssuer("", LOCAL_AUDIENCE)
         self._gateway = LocalGateway(cfg.host, cfg.api_port, self.issuer, session.client("lambda"))
         self.issuer.issuer = f"{self.api_url}{LOCAL_PREFIX}"
-        overrides = {"JwtIssuer": self.issuer.issuer, "JwtAudience": LOCAL_AUDIENCE, **cfg.parameters}
+        # moto runs only STANDARD child workflows (README: the local stack).
+        overrides = {
+            "JwtIssuer": self.issuer.issuer,
+            "JwtAudience": LOCAL_AUDIENCE,
+            "ChunkWorkflowType": "STANDARD",
+            **cfg.parameters,
+        }
         self.deployment = Deployer(ROOT / "template.yaml", cfg.stack_name, cfg.region, overrides, session).deploy()
         self.access.grant(
             deployed_roles(ROOT / "template.yaml", self.deployment, cfg.region, cfg.stack_name, overrides)

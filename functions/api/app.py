@@ -26,10 +26,13 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import BaseModel
 
 from batchops.adapters.dynamo_batches import DynamoBatchRepository
+from batchops.adapters.dynamo_chunks import DynamoChunkRepository
 from batchops.adapters.dynamo_content import DynamoContentRepository
 from batchops.adapters.dynamo_owner_counters import DynamoHourlyLimits, DynamoSecretVersions
 from batchops.adapters.eventbridge import EventBridgePublisher
+from batchops.adapters.s3_items import S3ItemStore
 from batchops.adapters.s3_reports import S3ReportStore
+from batchops.adapters.s3_uploads import S3Uploads
 from batchops.adapters.stepfunctions import StepFunctionsStarter
 from batchops.adapters.system import SystemClock, UuidGenerator
 from batchops.adapters.token_introspection import HttpTokenIntrospector
@@ -44,6 +47,8 @@ from batchops.api.schemas import (
     ContentOut,
     ItemOut,
     ItemsPageOut,
+    UploadOut,
+    UploadRequest,
     WebhookSecretOut,
     decode_list_token,
     decode_token,
@@ -66,9 +71,12 @@ from batchops.domain.errors import (
     WorkflowStopError,
 )
 from batchops.domain.finalization import BatchFinalizer, Publication
+from batchops.domain.items import BatchItems
 from batchops.domain.models import BatchFilter, BatchStatus, ItemStatus
+from batchops.domain.processing import ChunkInputs
 from batchops.domain.report_links import ReportLinks
 from batchops.domain.reports import ReportFormat, ReportScope
+from batchops.domain.uploads import UploadService
 from batchops.domain.webhook_secrets import WebhookSecrets
 from batchops.operations.catalog import REGISTRY
 
@@ -81,11 +89,15 @@ app = APIGatewayHttpResolver(enable_validation=True, json_body_deserializer=pars
 _clock, _ids = SystemClock(), UuidGenerator()
 _batches_repo = DynamoBatchRepository(os.environ["BATCHES_TABLE"])
 _reports = S3ReportStore(os.environ["REPORTS_BUCKET"])
+_items_store = S3ItemStore(os.environ["ITEMS_BUCKET"])
+_items = BatchItems(DynamoChunkRepository(os.environ["BATCHES_TABLE"]), ChunkInputs(_items_store, REGISTRY))
+_uploads = S3Uploads(os.environ["BATCHES_TABLE"], os.environ["ITEMS_BUCKET"])
 # The API ends a batch itself only when its execution cannot start; it does so like the aggregator.
 _publication = Publication(
     reports=_reports,
     events=EventBridgePublisher(os.environ["EVENT_BUS_NAME"]),
     retention=timedelta(days=int(os.environ["RETENTION_DAYS"])),
+    items=_items,
 )
 batches = BatchService(
     repo=_batches_repo,
@@ -96,8 +108,12 @@ batches = BatchService(
     finalizer=BatchFinalizer(_batches_repo, _clock, _publication),
     limits=DynamoHourlyLimits(os.environ["BATCHES_TABLE"]),
     max_batches_per_hour=int(os.environ["MAX_BATCHES_PER_HOUR"]),
+    store=_items_store,
+    items=_items,
+    uploads=_uploads,
     allow_loopback_callbacks=os.environ.get("ALLOW_LOOPBACK_CALLBACKS") == "true",
 )
+uploads = UploadService(_uploads, _clock, _ids)
 contents = ContentService(DynamoContentRepository(os.environ["CONTENT_TABLE"]), _clock, _ids)
 reports = ReportLinks(_batches_repo, _reports)
 webhook_secrets = WebhookSecrets(
@@ -191,11 +207,25 @@ def submit_batch(
 ) -> Response[BatchOut]:
     def submit() -> BatchOut:
         options = request.options.to_domain()
-        batch = batches.submit(Submission(_caller(), request.operation, request.params, request.items, options))
+        upload_id = request.source.upload_id if request.source else None
+        submission = Submission(_caller(), request.operation, request.params, request.items, options, upload_id)
+        batch = batches.submit(submission)
         metrics.add_metric(name="BatchesSubmitted", unit="Count", value=1)
         return BatchOut.of(batch)
 
     return _accepted(BatchOut.model_validate(_once("batches", idempotency_key, submit)))
+
+
+@app.post(
+    "/uploads",
+    responses=documented(
+        201, "Where to PUT a manifest (JSON Lines or CSV, one item per line)", UploadOut, 400, 401, 503
+    ),
+)
+def create_upload(request: Annotated[UploadRequest, Body()]) -> Response[UploadOut]:
+    ticket = uploads.create(_owner(), request.format)
+    # The URL is a credential for 15 minutes: no cache keeps it.
+    return _json(201, UploadOut.of(ticket), {"Cache-Control": "no-store"})
 
 
 @app.get("/batches", responses=documented(200, "The caller's batches, newest first", BatchesPageOut, 400, 401, 503))

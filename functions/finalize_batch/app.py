@@ -14,17 +14,22 @@ from aws_lambda_powertools.utilities.parser import event_parser
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from batchops.adapters.dynamo_batches import DynamoBatchRepository
+from batchops.adapters.dynamo_chunks import DynamoChunkRepository
 from batchops.adapters.dynamo_owner_counters import DynamoSecretVersions
 from batchops.adapters.eventbridge import EventBridgePublisher
+from batchops.adapters.s3_items import S3ItemStore
 from batchops.adapters.s3_reports import S3ReportStore
 from batchops.adapters.system import SystemClock
 from batchops.adapters.webhooks import HttpWebhookSender, SecretsManagerSecret
 from batchops.domain.errors import WebhookDeliveryError
 from batchops.domain.finalization import BatchFinalizer, Publication, SystemFailure
+from batchops.domain.items import BatchItems
 from batchops.domain.models import BatchStatus
 from batchops.domain.notifications import CallbackNotifier
+from batchops.domain.processing import ChunkInputs
 from batchops.domain.webhook_secrets import WebhookSecrets
 from batchops.events import ExecutionEndedEvent, FinalizeEvent
+from batchops.operations.catalog import REGISTRY
 
 logger = Logger()
 tracer = Tracer()
@@ -39,6 +44,10 @@ finalizer = BatchFinalizer(
         reports=S3ReportStore(os.environ["REPORTS_BUCKET"]),
         events=EventBridgePublisher(os.environ["EVENT_BUS_NAME"]),
         retention=timedelta(days=int(os.environ["RETENTION_DAYS"])),
+        items=BatchItems(
+            DynamoChunkRepository(os.environ["BATCHES_TABLE"]),
+            ChunkInputs(S3ItemStore(os.environ["ITEMS_BUCKET"]), REGISTRY),
+        ),
     ),
 )
 callbacks = CallbackNotifier(

@@ -1,5 +1,6 @@
 """The events the task functions receive: from the state machine, and from EventBridge."""
 
+from datetime import datetime
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -24,12 +25,23 @@ class BatchEvent(TaskEvent):
     batch_id: str = Field(alias="batchId")
 
 
-class ItemEvent(BatchEvent):
-    index: int = Field(ge=0)
+class PrepareEvent(BatchEvent):
+    # 0: check the manifest and list every chunk; n > 0: list the chunks round n - 1 left unfinished.
+    round: int = Field(default=0, ge=0)
 
 
-class ItemFailureEvent(ItemEvent):
-    failure: WorkflowError
+class ChunkEvent(BatchEvent):
+    """One invocation for a chunk, from a child workflow of the Distributed Map."""
+
+    number: int = Field(ge=0)
+    threads: int = Field(ge=1)
+    # The lease: which workflow runs the chunk, and its attempt (a retry takes over from a crashed one).
+    execution: str
+    attempt: int = Field(ge=0)
+    # When the child workflow started: an EXPRESS child lives five minutes at most.
+    child_started_at: datetime = Field(alias="childStartedAt")
+    # Set when the chunk's retries ran out: its unrecorded items are recorded failed.
+    failure: WorkflowError | None = None
 
 
 class FinalizeEvent(BatchEvent):

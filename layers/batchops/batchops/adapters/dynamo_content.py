@@ -8,7 +8,7 @@ from botocore.exceptions import ClientError
 
 from batchops.adapters.aws_errors import aws_errors
 from batchops.adapters.dynamo_codec import from_item, is_condition_failure, parse_time, to_attr, to_item
-from batchops.content.models import Change, Content
+from batchops.content.models import Change, ChangeReplayedError, Content, ContentExistsError
 from batchops.domain.errors import ContentNotFoundError, ContentRemovedError
 
 
@@ -19,11 +19,16 @@ class DynamoContentRepository:
 
     def create(self, content: Content) -> None:
         with aws_errors("storing content"):
-            self._db.put_item(
-                TableName=self._table,
-                Item=to_item(self._record(content)),
-                ConditionExpression="attribute_not_exists(contentId)",
-            )
+            try:
+                self._db.put_item(
+                    TableName=self._table,
+                    Item=to_item(self._record(content)),
+                    ConditionExpression="attribute_not_exists(contentId)",
+                )
+            except ClientError as e:
+                if not is_condition_failure(e):
+                    raise
+                raise ContentExistsError(content.content_id) from e
 
     def get(self, content_id: str) -> Content | None:
         with aws_errors("reading content"):
@@ -33,10 +38,17 @@ class DynamoContentRepository:
         return self._to_content(from_item(reply["Item"])) if "Item" in reply else None
 
     def apply(self, change: Change) -> Content:
-        attributes = {**change.attributes, "updatedAt": change.at, "lastBatchId": change.batch_id}
+        attributes = {
+            **change.attributes,
+            "updatedAt": change.at,
+            "lastBatchId": change.batch_id,
+            "lastChangeId": change.change_id,
+        }
         names = {f"#a{i}": name for i, name in enumerate(attributes)}
         values = {f":v{i}": to_attr(value) for i, value in enumerate(attributes.values())}
-        condition = "#owner = :owner"
+        # Not again for the same batch item: a chunk run again after a crash finds its change applied.
+        condition = "#owner = :owner AND (attribute_not_exists(lastChangeId) OR lastChangeId <> :change)"
+        values[":change"] = to_attr(change.change_id)
         if change.require_active:
             condition += " AND isRemoved = :false"
             values[":false"] = to_attr(False)
@@ -62,6 +74,8 @@ class DynamoContentRepository:
         current = self.get(change.content_id)
         if current is None or current.owner != change.owner:
             return ContentNotFoundError(change.content_id)
+        if current.last_change_id == change.change_id:
+            return ChangeReplayedError(current)
         return ContentRemovedError(change.content_id)
 
     @staticmethod
@@ -82,6 +96,7 @@ class DynamoContentRepository:
             "createdAt": c.created_at,
             "updatedAt": c.updated_at,
             "lastBatchId": c.last_batch_id,
+            "lastChangeId": c.last_change_id,
         }
 
     @staticmethod
@@ -102,4 +117,5 @@ class DynamoContentRepository:
             removed_at=parse_time(r.get("removedAt")),
             removal_reason=r.get("removalReason"),
             last_batch_id=r.get("lastBatchId"),
+            last_change_id=r.get("lastChangeId"),
         )

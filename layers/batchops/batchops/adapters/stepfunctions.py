@@ -22,8 +22,6 @@ class StepFunctionsStarter:
         # the execution history.
         execution_input: dict[str, object] = {
             "batchId": batch.batch_id,
-            "totalItems": batch.total_items,
-            "maxConcurrency": batch.options.max_concurrency,
             # Always present (null: now), so the Choice tests a value rather than a missing path.
             "scheduledFor": None,
         }

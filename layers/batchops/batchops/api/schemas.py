@@ -3,24 +3,23 @@
 import base64
 import binascii
 import json
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Annotated, Any
 
-from pydantic import AwareDatetime, BeforeValidator, ConfigDict, Field
+from pydantic import AwareDatetime, BeforeValidator, ConfigDict, Field, model_validator
+from pydantic_core import PydanticCustomError
 
 from batchops.content.fields import CamelModel
 from batchops.content.models import Content
+from batchops.content.service import as_json
 from batchops.domain.errors import FieldProblem, InvalidRequestError
-from batchops.domain.models import Batch, BatchItem, BatchOptions, ErrorInfo
+from batchops.domain.manifests import MAX_ITEMS as MAX_MANIFEST_ITEMS
+from batchops.domain.models import Batch, BatchItem, BatchOptions, ErrorInfo, ManifestFormat
+from batchops.domain.ports import UploadTicket
+from batchops.domain.times import iso
 
-MAX_ITEMS = 1000
-
-
-def iso(value: datetime | None) -> str | None:
-    """ISO 8601 in UTC with milliseconds and a Z, as every timestamp of the API is written."""
-    if value is None:
-        return None
-    return value.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+# Inline items per request; more go through an upload (POST /uploads), up to manifests.MAX_ITEMS.
+MAX_INLINE_ITEMS = 10_000
 
 
 def _iso_datetime(value: Any) -> Any:
@@ -36,7 +35,10 @@ def _iso_datetime(value: Any) -> Any:
 
 
 class OptionsIn(CamelModel):
-    max_concurrency: Annotated[int, Field(ge=1, le=40, strict=True)] = 10
+    # Items in flight at once, across the batch's chunks.
+    max_concurrency: Annotated[int, Field(ge=1, le=1000, strict=True)] = 10
+    # At most this many items per invocation of the chunk processor.
+    chunk_size: Annotated[int, Field(ge=1, le=1000, strict=True)] = 100
     continue_on_error: Annotated[bool, Field(strict=True)] = True
     failure_threshold_percent: Annotated[float, Field(ge=0, le=100, strict=True)] | None = None
     # When to start (ISO 8601 with a zone); must be in the future and at most a year ahead.
@@ -47,10 +49,39 @@ class OptionsIn(CamelModel):
     def to_domain(self) -> BatchOptions:
         return BatchOptions(
             max_concurrency=self.max_concurrency,
+            chunk_size=self.chunk_size,
             continue_on_error=self.continue_on_error,
             failure_threshold_percent=self.failure_threshold_percent,
             scheduled_for=self.scheduled_for,
             callback_url=self.callback_url,
+        )
+
+
+class SourceIn(CamelModel):
+    upload_id: Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9-]+$")]
+
+
+class UploadRequest(CamelModel):
+    format: ManifestFormat
+
+
+class UploadOut(CamelModel):
+    upload_id: str
+    url: str
+    method: str
+    headers: dict[str, str]
+    expires_at: str
+    max_bytes: int
+
+    @classmethod
+    def of(cls, t: UploadTicket) -> "UploadOut":
+        return cls(
+            upload_id=t.upload_id,
+            url=t.url,
+            method="PUT",
+            headers=t.headers,
+            expires_at=iso(t.expires_at) or "",
+            max_bytes=t.max_bytes,
         )
 
 
@@ -63,18 +94,36 @@ class BatchRequest(CamelModel):
     )
 
     operation: Annotated[str, Field(min_length=1, max_length=100)]
-    items: Annotated[list[Any], Field(min_length=1, max_length=MAX_ITEMS)]
+    # Exactly one of `items` and `source`.
+    items: Annotated[list[Any], Field(min_length=1, max_length=MAX_INLINE_ITEMS)] | None = None
+    source: SourceIn | None = None
     params: dict[str, Any] = Field(default_factory=dict)
     options: OptionsIn = Field(default_factory=OptionsIn)
+
+    @model_validator(mode="after")
+    def _items_or_source(self) -> "BatchRequest":
+        if (self.items is None) == (self.source is None):
+            raise PydanticCustomError("items_or_source", "give exactly one of items and source")
+        return self
+
+
+class DetailOut(CamelModel):
+    field: str
+    message: str
 
 
 class ErrorOut(CamelModel):
     code: str
     message: str
+    # What exactly is wrong where an error has parts (an invalid manifest's lines, at most 100).
+    details: list[DetailOut] | None = None
 
     @classmethod
     def of(cls, error: ErrorInfo | None) -> "ErrorOut | None":
-        return cls(code=error.code, message=error.message) if error else None
+        if error is None:
+            return None
+        details = [DetailOut(field=d.field, message=d.message) for d in error.details] or None
+        return cls(code=error.code, message=error.message, details=details)
 
 
 class ContentOut(CamelModel):
@@ -96,27 +145,12 @@ class ContentOut(CamelModel):
 
     @classmethod
     def of(cls, c: Content) -> "ContentOut":
-        return cls(
-            content_id=c.content_id,
-            owner=c.owner,
-            title=c.title,
-            description=c.description,
-            content_type=c.content_type,
-            price=c.price,
-            token_gating=c.token_gating,
-            refundable=c.refundable,
-            refund_window_days=c.refund_window_days,
-            is_removed=c.is_removed,
-            removed_at=iso(c.removed_at),
-            removal_reason=c.removal_reason,
-            created_at=iso(c.created_at) or "",
-            updated_at=iso(c.updated_at) or "",
-            last_batch_id=c.last_batch_id,
-        )
+        return cls.model_validate(as_json(c))
 
 
 class OptionsOut(CamelModel):
     max_concurrency: int
+    chunk_size: int
     continue_on_error: bool
     failure_threshold_percent: float | None
     scheduled_for: str | None
@@ -126,6 +160,7 @@ class OptionsOut(CamelModel):
     def of(cls, o: BatchOptions) -> "OptionsOut":
         return cls(
             max_concurrency=o.max_concurrency,
+            chunk_size=o.chunk_size,
             continue_on_error=o.continue_on_error,
             failure_threshold_percent=o.failure_threshold_percent,
             scheduled_for=iso(o.scheduled_for),
@@ -137,7 +172,9 @@ class BatchOut(CamelModel):
     batch_id: str
     operation: str
     status: str
-    total_items: int
+    # null until an uploaded manifest is counted (when the batch is prepared).
+    total_items: int | None
+    source: dict[str, Any]
     processed_items: int
     succeeded_items: int
     failed_items: int
@@ -164,6 +201,7 @@ class BatchOut(CamelModel):
             operation=b.operation,
             status=b.status.value,
             total_items=b.total_items,
+            source={"uploadId": b.source.upload_id, "format": b.source.format.value},
             processed_items=b.counts.processed,
             succeeded_items=b.counts.succeeded,
             failed_items=b.counts.failed,
@@ -192,7 +230,8 @@ class BatchesPageOut(CamelModel):
 
 class ItemOut(CamelModel):
     index: int
-    item_id: str
+    # null for items that are only a body (content.create).
+    item_id: str | None
     status: str
     message: str | None
     error: ErrorOut | None
@@ -245,7 +284,7 @@ def decode_token(token: str | None) -> int | None:
         return None
     value = _decode(token)
     after = value.get("after") if isinstance(value, dict) else None
-    if isinstance(after, int) and not isinstance(after, bool) and 0 <= after < MAX_ITEMS:
+    if isinstance(after, int) and not isinstance(after, bool) and 0 <= after < MAX_MANIFEST_ITEMS:
         return after
     raise _NOT_OURS
 

@@ -1,5 +1,6 @@
 """The content operations, as plug-ins of the batch engine."""
 
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Annotated, Any
@@ -10,6 +11,7 @@ from pydantic.alias_generators import to_camel
 from batchops.content.fields import (
     METADATA_FIELDS,
     CamelModel,
+    ContentFields,
     ContentId,
     ContentType,
     Description,
@@ -18,8 +20,9 @@ from batchops.content.fields import (
     RefundWindowDays,
     Title,
 )
-from batchops.content.models import Change
+from batchops.content.models import Change, ChangeReplayedError, ContentExistsError
 from batchops.content.ports import ContentRepository, ContractGateway
+from batchops.content.service import as_json, new_content
 from batchops.domain.errors import ContentNotFoundError, ContentRemovedError, ContractSyncError
 from batchops.domain.models import ErrorInfo, ItemOutcome, ItemRef
 from batchops.domain.ports import ItemTask
@@ -73,12 +76,29 @@ class UpdateMetadataParams(CamelModel):
     updates: MetadataUpdates
 
 
+class NoParams(CamelModel):
+    pass
+
+
 def _content_ref(content_id: str) -> ItemRef:
     return ItemRef(content_id)
 
 
+def _body_ref(fields: ContentFields) -> ItemRef:
+    return ItemRef(None, fields.model_dump(mode="json", by_alias=True))
+
+
+def _change_id(task: ItemTask) -> str:
+    return f"{task.batch_id}#{task.index}"
+
+
+def _content_id(task: ItemTask) -> str:
+    assert task.ref.item_id is not None, "content operations on ids have an id per item"
+    return task.ref.item_id
+
+
 def _change(task: ItemTask, attributes: dict[str, Any], require_active: bool) -> Change:
-    return Change(task.ref.item_id, task.owner, attributes, task.batch_id, task.now, require_active)
+    return Change(_content_id(task), task.owner, attributes, task.batch_id, _change_id(task), task.now, require_active)
 
 
 def _not_found() -> ItemOutcome:
@@ -98,41 +118,80 @@ def _synced(message: str, output: dict[str, Any], sync: Callable[[], str | None]
     return ItemOutcome.succeeded(message, output)
 
 
+# Exactly once per batch item: every change carries its batch item's id (batchId#index) and the database
+# refuses the same change twice (ChangeReplayedError), so an item run again after a crash reports the change
+# instead of repeating it. The downstream sync is sent again then: it sets a value, so repeating it is harmless,
+# and losing it (a crash between the change and the sync) is not.
+_REPLAYED = " (applied before a restart of its chunk)"
+
+
 def update_price(task: ItemTask, params: UpdatePriceParams, res: ContentResources) -> ItemOutcome:
-    content_id, price = task.ref.item_id, params.new_price
+    content_id, price = _content_id(task), params.new_price
+    output: dict[str, Any] = {"contentId": content_id, "price": price}
+    message = f"Price updated to {price}"
     try:
         before = res.content.apply(_change(task, {"price": price}, require_active=True))
+        output = {"contentId": content_id, "previousPrice": before.price, "price": price}
     except ContentNotFoundError:
         return _not_found()
     except ContentRemovedError:
         return ItemOutcome.failed("content_removed", "Content is removed; its price cannot be changed")
-    output = {"contentId": content_id, "previousPrice": before.price, "price": price}
-    return _synced(f"Price updated to {price}", output, lambda: res.contract.update_price(content_id, price))
+    except ChangeReplayedError:
+        message += _REPLAYED
+    return _synced(message, output, lambda: res.contract.update_price(content_id, price))
 
 
 def remove(task: ItemTask, params: RemoveParams, res: ContentResources) -> ItemOutcome:
-    content_id = task.ref.item_id
+    content_id = _content_id(task)
     attributes = {"isRemoved": True, "removedAt": task.now, "removalReason": params.reason}
+    message = "Content removed"
     try:
         res.content.apply(_change(task, attributes, require_active=True))
     except ContentNotFoundError:
         return _not_found()
     except ContentRemovedError:
         return ItemOutcome.succeeded("Content was already removed", {"contentId": content_id, "alreadyRemoved": True})
+    except ChangeReplayedError:
+        message += _REPLAYED
     output = {"contentId": content_id, "removed": True}
-    return _synced("Content removed", output, lambda: res.contract.remove(content_id, params.reason))
+    return _synced(message, output, lambda: res.contract.remove(content_id, params.reason))
 
 
 def update_metadata(task: ItemTask, params: UpdateMetadataParams, res: ContentResources) -> ItemOutcome:
     changes = params.updates.changes()
+    fields = sorted(changes)
+    message = f"Metadata updated: {', '.join(fields)}"
     try:
         res.content.apply(_change(task, changes, require_active=False))
     except ContentNotFoundError:
         return _not_found()
-    fields = sorted(changes)
-    return ItemOutcome.succeeded(
-        f"Metadata updated: {', '.join(fields)}", {"contentId": task.ref.item_id, "updated": fields}
+    except ChangeReplayedError:
+        message += _REPLAYED
+    return ItemOutcome.succeeded(message, {"contentId": _content_id(task), "updated": fields})
+
+
+# A batch item's content id is derived from its batch and index: run again, it finds the content it created.
+_CREATED_IDS = uuid.UUID("6f1d6c52-8a1e-4d0c-9a57-2f3b8c1e5d10")
+
+
+def create(task: ItemTask, params: NoParams, res: ContentResources) -> ItemOutcome:
+    change_id = _change_id(task)
+    content = new_content(
+        str(uuid.uuid5(_CREATED_IDS, change_id)),
+        task.owner,
+        ContentFields.model_validate(task.ref.body),
+        task.now,
+        change_id,
     )
+    message = "Content created"
+    try:
+        res.content.create(content)
+    except ContentExistsError:
+        current = res.content.get(content.content_id)
+        if current is None or current.owner != task.owner or current.last_change_id != change_id:
+            return ItemOutcome.failed("conflict", "A content item with this item's id exists already")
+        content, message = current, message + _REPLAYED
+    return ItemOutcome.succeeded(message, as_json(content))
 
 
 CONTENT_OPERATIONS: tuple[Operation[Any, ContentResources], ...] = (
@@ -145,6 +204,14 @@ CONTENT_OPERATIONS: tuple[Operation[Any, ContentResources], ...] = (
         update_price,
     ),
     Operation("content.remove", "Remove content items, with a reason", RemoveParams, ContentId, _content_ref, remove),
+    Operation(
+        "content.create",
+        "Create content items, one per item body (the POST /content model)",
+        NoParams,
+        ContentFields,
+        _body_ref,
+        create,
+    ),
     Operation(
         "content.update-metadata",
         "Change descriptive fields of content items",

@@ -6,14 +6,16 @@ from batchops.content.models import Change, Content
 
 
 class ContentRepository(Protocol):
-    def create(self, content: Content) -> None: ...
+    def create(self, content: Content) -> None:
+        """Raises ContentExistsError when its id is taken."""
 
     def get(self, content_id: str) -> Content | None: ...
 
     def apply(self, change: Change) -> Content:
         """Apply a change if the caller owns the item; returns the item as it was before.
 
-        Raises ContentNotFoundError (missing or another owner's), ContentRemovedError."""
+        Raises ContentNotFoundError (missing or another owner's), ContentRemovedError, ChangeReplayedError (the
+        same batch item applied it already)."""
 
 
 class ContractGateway(Protocol):

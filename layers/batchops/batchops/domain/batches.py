@@ -21,10 +21,11 @@ from batchops.domain.errors import (
     WorkflowStartError,
 )
 from batchops.domain.finalization import BatchFinalizer, SystemFailure
+from batchops.domain.items import BatchItems
+from batchops.domain.manifests import to_jsonl
 from batchops.domain.models import (
     Batch,
     BatchFilter,
-    BatchItem,
     BatchOptions,
     BatchPage,
     BatchStatus,
@@ -33,12 +34,33 @@ from batchops.domain.models import (
     Page,
     StopReason,
 )
-from batchops.domain.ports import BatchRepository, Clock, HourlyLimits, IdGenerator, RequestValidator, WorkflowStarter
+from batchops.domain.ports import (
+    BatchRepository,
+    Clock,
+    HourlyLimits,
+    IdGenerator,
+    ItemStore,
+    RequestValidator,
+    Uploads,
+    WorkflowStarter,
+)
 
 RETRYABLE = (ItemStatus.FAILED, ItemStatus.CANCELLED, ItemStatus.SKIPPED)
+# Chunks one GET /batches/{id}/items request reads at most.
+_CHUNKS_PER_PAGE = 20
 _HOUR = timedelta(hours=1)
 # A Standard execution lives at most a year, waiting included: keep a day to process the batch.
 _MAX_SCHEDULE_AHEAD = timedelta(days=364)
+
+
+@dataclass(frozen=True)
+class _Upload:
+    upload_id: str
+
+
+def _value(ref: ItemRef) -> Any:
+    """An item as a manifest line holds it: its body if it has one, else its id."""
+    return ref.body if ref.body is not None else ref.item_id
 
 
 def owned_batch(repo: BatchRepository, owner: str, batch_id: str) -> Batch:
@@ -63,8 +85,10 @@ class Submission:
     caller: Caller
     operation: str
     params: Mapping[str, Any]
-    items: Sequence[Any]
+    # Exactly one of the two: the items themselves, or an upload holding them.
+    items: Sequence[Any] | None
     options: BatchOptions
+    upload_id: str | None = None
 
 
 @dataclass(frozen=True)
@@ -77,17 +101,25 @@ class BatchService:
     finalizer: BatchFinalizer
     limits: HourlyLimits
     max_batches_per_hour: int
+    store: ItemStore
+    items: BatchItems
+    uploads: Uploads
     allow_loopback_callbacks: bool = False
 
     def submit(self, submission: Submission) -> Batch:
-        request = self.validator.validate(submission.operation, submission.params, submission.items)
+        request = self.validator.validate(submission.operation, submission.params, submission.items or [])
         problems = self._option_problems(submission.options)
-        duplicates = sorted(item_id for item_id, n in Counter(r.item_id for r in request.items).items() if n > 1)
+        ids = Counter(r.item_id for r in request.items if r.item_id is not None)
+        duplicates = sorted(item_id for item_id, n in ids.items() if n > 1)
         if duplicates:
             problems.append(FieldProblem("items", f"duplicate item ids: {', '.join(duplicates)}"))
         if problems:
             raise InvalidRequestError(problems)
-        return self._create(submission.caller, submission.operation, request.params, request.items, submission.options)
+        caller, operation, options = submission.caller, submission.operation, submission.options
+        if submission.upload_id is not None:
+            return self._create(caller, operation, request.params, _Upload(submission.upload_id), options)
+        assert submission.items is not None
+        return self._create(caller, operation, request.params, list(submission.items), options)
 
     def get(self, owner: str, batch_id: str) -> Batch:
         return owned_batch(self.repo, owner, batch_id)
@@ -98,8 +130,7 @@ class BatchService:
     def list_items(
         self, owner: str, batch_id: str, status: ItemStatus | None, limit: int, after_index: int | None
     ) -> Page:
-        self.get(owner, batch_id)
-        return self.repo.list_items(batch_id, status, limit, after_index)
+        return self.items.page(self.get(owner, batch_id), status, limit, after_index, max_chunks=_CHUNKS_PER_PAGE)
 
     def cancel(self, owner: str, batch_id: str) -> Batch:
         batch = self.get(owner, batch_id)
@@ -121,8 +152,8 @@ class BatchService:
         parent = self.get(caller.owner, batch_id)
         if not parent.is_final:
             raise BatchNotFinishedError(f"batch {batch_id} is {parent.status.value}; retry it once it is final")
-        refs = [item.ref for item in self.repo.all_items(batch_id) if item.status in RETRYABLE]
-        if not refs:
+        values = [_value(item.ref) for item in self.items.all(parent) if item.status in RETRYABLE]
+        if not values:
             raise NothingToRetryError(f"batch {batch_id} has no failed, cancelled or skipped items")
         if parent.retried_by:
             raise AlreadyRetriedError(f"batch {batch_id} was already retried by {parent.retried_by}")
@@ -132,7 +163,7 @@ class BatchService:
             raise AlreadyRetriedError(f"batch {batch_id} was already retried")
         try:
             return self._create(
-                caller, parent.operation, parent.params, refs, parent.options.for_retry(), batch_id, retry_id
+                caller, parent.operation, parent.params, values, parent.options.for_retry(), batch_id, retry_id
             )
         except Exception:
             self.repo.unmark_retried(batch_id, retry_id)
@@ -157,7 +188,7 @@ class BatchService:
         caller: Caller,
         operation: str,
         params: dict[str, Any],
-        refs: Sequence[ItemRef],
+        items: "list[Any] | _Upload",
         options: BatchOptions,
         parent_batch_id: str | None = None,
         batch_id: str | None = None,
@@ -168,12 +199,21 @@ class BatchService:
             next_hour = now.replace(minute=0, second=0, microsecond=0) + _HOUR
             raise RateLimitedError(self.max_batches_per_hour, max(1, math.ceil((next_hour - now).total_seconds())))
         batch_id = batch_id or self.ids.new_id()
+        try:
+            if isinstance(items, _Upload):
+                source, total = self.uploads.claim(caller.owner, items.upload_id, batch_id), None
+            else:
+                source, total = self.store.put_items(batch_id, to_jsonl(items)), len(items)
+        except Exception:
+            self.limits.give_back(caller.owner, now)
+            raise
         batch = Batch(
             batch_id=batch_id,
             owner=caller.owner,
             operation=operation,
             status=BatchStatus.SCHEDULED if options.scheduled_for else BatchStatus.PENDING,
-            total_items=len(refs),
+            total_items=total,
+            source=source,
             params=params,
             options=options,
             created_at=now,
@@ -184,8 +224,13 @@ class BatchService:
             execution_arn=self.workflow.execution_arn(batch_id),
         )
         try:
-            # The repository writes the batch whole or not at all.
-            self.repo.create(batch, [BatchItem(batch.batch_id, i, ref) for i, ref in enumerate(refs)])
+            self.repo.create(batch)
+        except Exception:
+            if source.upload_id is not None:
+                self.uploads.release(source.upload_id, batch_id)
+            self.limits.give_back(caller.owner, now)
+            raise
+        try:
             self._start(batch)
         except Exception:
             self.limits.give_back(caller.owner, now)

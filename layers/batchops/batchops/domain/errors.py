@@ -110,3 +110,24 @@ class CallbackRefusedError(BatchOpsError):
     """The callback URL leads somewhere webhooks may not go (a private address): never retried."""
 
     code = "callback_refused"
+
+
+class ChunkBusyError(BatchOpsError):
+    """Another invocation holds the chunk's lease (an at-least-once duplicate): the state machine retries later."""
+
+    code = "chunk_busy"
+
+
+class LeaseLostError(BatchOpsError):
+    """Another invocation took the chunk over: this one stops and records nothing more."""
+
+    code = "lease_lost"
+
+
+class UploadNotFoundError(NotFoundError):
+    def __init__(self, upload_id: str) -> None:
+        super().__init__(f"upload {upload_id} not found")
+
+
+class UploadUsedError(ConflictError):
+    code = "upload_used"

@@ -5,6 +5,9 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
+from batchops.domain.chunks import Concurrency
+from batchops.domain.errors import FieldProblem
+
 
 class BatchStatus(StrEnum):
     PENDING = "pending"
@@ -28,17 +31,23 @@ class StopReason(StrEnum):
     STOPPED_ON_ERROR = "stopped_on_error"
     FAILURE_THRESHOLD_EXCEEDED = "failure_threshold_exceeded"
     CANCELLED = "cancelled"
+    INVALID_MANIFEST = "invalid_manifest"
 
 
 @dataclass(frozen=True)
 class ErrorInfo:
     code: str
     message: str
+    # What exactly is wrong, where the error has parts (an invalid manifest's lines).
+    details: tuple[FieldProblem, ...] = ()
 
 
 @dataclass(frozen=True)
 class BatchOptions:
+    # Items in flight at once, across all chunks.
     max_concurrency: int = 10
+    # At most this many items per invocation of the chunk processor.
+    chunk_size: int = 100
     continue_on_error: bool = True
     # Stop once at least 10 items (or all) are processed and the failed share exceeds this percent.
     failure_threshold_percent: float | None = None
@@ -68,16 +77,45 @@ class Counts:
         return processed >= min(10, total) and processed > 0 and 100.0 * self.failed / processed > threshold_percent
 
 
+class ManifestFormat(StrEnum):
+    JSONL = "jsonl"
+    CSV = "csv"
+
+
+@dataclass(frozen=True)
+class ItemSource:
+    """Where a batch's items are: a manifest object, one item per line."""
+
+    key: str
+    format: ManifestFormat
+    upload_id: str | None = None
+    # CSV with object items: the header row's names, once the manifest is prepared.
+    columns: tuple[str, ...] | None = None
+
+
+@dataclass(frozen=True)
+class Plan:
+    """How a prepared batch runs: its chunks and how many of them run at once."""
+
+    concurrency: Concurrency
+    chunk_count: int
+
+    def chunk_of(self, index: int) -> int:
+        return index // self.concurrency.chunk_size
+
+
 @dataclass(frozen=True)
 class Batch:
     batch_id: str
     owner: str
     operation: str
     status: BatchStatus
-    total_items: int
+    # None until an uploaded manifest is counted (when the batch is prepared).
+    total_items: int | None
     params: dict[str, Any]
     options: BatchOptions
     created_at: datetime
+    source: ItemSource
     counts: Counts = Counts()
     started_at: datetime | None = None
     completed_at: datetime | None = None
@@ -92,6 +130,8 @@ class Batch:
     # Once final: whether its reports, expiry and event are out, and its callback delivered.
     published: bool = False
     notified: bool = False
+    # How the items were cut into chunks, once prepared.
+    plan: "Plan | None" = None
 
     @property
     def is_final(self) -> bool:
@@ -99,6 +139,8 @@ class Batch:
 
     @property
     def progress_percent(self) -> float:
+        if self.total_items is None:
+            return 0.0
         done = self.counts.processed + self.counts.skipped + self.counts.cancelled
         return round(100.0 * done / self.total_items, 1) if self.total_items else 100.0
 
@@ -122,9 +164,10 @@ class Batch:
 
 @dataclass(frozen=True)
 class ItemRef:
-    """One entry of a batch request: the id the client knows it by, and its body for operations that carry one."""
+    """One entry of a batch request: the id the client knows it by (None for items that are only a body), and
+    its body for operations that carry one."""
 
-    item_id: str
+    item_id: str | None
     body: dict[str, Any] | None = None
 
 

@@ -1,23 +1,26 @@
 """Ports: what the domain needs from the outside world, as Protocols the adapters implement."""
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
 
+from batchops.domain.chunks import Chunk, ChunkState, Lease
 from batchops.domain.models import (
     Batch,
     BatchFilter,
     BatchItem,
     BatchPage,
     Counts,
+    ErrorInfo,
     ItemOutcome,
     ItemRef,
-    ItemStatus,
-    Page,
+    ItemSource,
+    ManifestFormat,
+    Plan,
     StopReason,
 )
-from batchops.domain.reports import ReportFormat, ReportScope
+from batchops.domain.reports import ReportFormat, ReportKey, ReportScope
 
 
 class Clock(Protocol):
@@ -31,16 +34,10 @@ class IdGenerator(Protocol):
 
 
 class BatchRepository(Protocol):
-    def create(self, batch: Batch, items: list[BatchItem]) -> None:
-        """Store the items first and the batch last, so a batch never exists without all its items."""
+    def create(self, batch: Batch) -> None:
+        """Store a new batch record (its items are in its manifest)."""
 
     def get(self, batch_id: str) -> Batch | None: ...
-
-    def get_with_item(self, batch_id: str, index: int) -> tuple[Batch, BatchItem] | None: ...
-
-    def list_items(self, batch_id: str, status: ItemStatus | None, limit: int, after_index: int | None) -> Page: ...
-
-    def all_items(self, batch_id: str) -> list[BatchItem]: ...
 
     def request_stop(self, batch_id: str, reason: StopReason) -> None:
         """Ask that no new item starts; the first reason given wins."""
@@ -54,17 +51,11 @@ class BatchRepository(Protocol):
     def unmark_retried(self, batch_id: str, retry_batch_id: str) -> None:
         """Undo mark_retried when the retry batch could not be created."""
 
-    def record_outcome(self, item: BatchItem) -> bool:
-        """Store a finished item once. False when it was already finished (a retried invocation)."""
-
-    def add_to_counts(self, batch_id: str, status: ItemStatus, duration_ms: int) -> Counts:
-        """Count one finished item; returns the live counts after it."""
-
     def finalize(self, batch: Batch) -> bool:
         """Write final status, counts and timings unless the batch is already final. False if it was."""
 
-    def expire(self, batch_id: str, items: list[BatchItem], at: datetime) -> None:
-        """Let the batch and its items expire (DynamoDB TTL) at a time."""
+    def expire(self, batch_id: str, at: datetime) -> None:
+        """Let the batch record, its chunks and their results expire (DynamoDB TTL) at a time."""
 
     def set_counts(self, batch_id: str, counts: Counts) -> None:
         """Correct the counts of a final batch (one another path ended without them)."""
@@ -72,6 +63,57 @@ class BatchRepository(Protocol):
     def mark_published(self, batch_id: str) -> None: ...
 
     def mark_notified(self, batch_id: str) -> None: ...
+
+
+class ChunkReader(Protocol):
+    """A prepared batch's chunks and the results recorded in them."""
+
+    def chunks(self, batch_id: str, first_number: int, limit: int) -> list[ChunkState]:
+        """Chunk records in order, from `first_number`."""
+
+    def results(self, batch_id: str, number: int) -> list[BatchItem]:
+        """The items of a chunk recorded so far (finished), in no particular order."""
+
+
+class ChunkRepository(ChunkReader, Protocol):
+    def get(self, batch_id: str) -> Batch | None: ...
+
+    def request_stop(self, batch_id: str, reason: StopReason) -> None: ...
+
+    def plan(self, batch_id: str, plan: Plan, total_items: int, source: ItemSource, chunks: Sequence[Chunk]) -> None:
+        """Store the chunks of a checked manifest and the batch's plan and item count."""
+
+    def reject(self, batch_id: str, error: ErrorInfo) -> None:
+        """A manifest that failed its check: no item may start, and the batch will fail with `error`."""
+
+    def unfinished_chunks(self, batch_id: str) -> list[Chunk]: ...
+
+    def claim_chunk(self, batch_id: str, number: int, lease: Lease) -> bool:
+        """Take the chunk's lease; False while another invocation holds it."""
+
+    def record_results(
+        self, batch_id: str, number: int, lease: Lease, items: Sequence[BatchItem], done: bool, release: bool
+    ) -> None:
+        """Store finished items and add them to the chunk's and the batch's counts, all at once, under the
+        lease (LeaseLostError if another invocation took it). `done` ends the chunk; `release` frees the lease."""
+
+
+class ItemStore(Protocol):
+    """Manifests: the items of batches, one per line, and the lists of chunks a run works through."""
+
+    def put_items(self, batch_id: str, lines: Iterable[bytes]) -> ItemSource:
+        """Store a batch's inline items as its JSON Lines manifest."""
+
+    def adopt(self, batch_id: str, source: ItemSource) -> ItemSource:
+        """The batch's own copy of an uploaded manifest (uploads expire; a batch's manifest lives with it)."""
+
+    def lines(self, source: ItemSource, start: int = 0, end: int | None = None) -> Iterator[bytes]:
+        """The manifest's lines in bytes [start, end), each with its line end."""
+
+    def put_chunk_list(self, batch_id: str, run: int, chunks: Sequence[Chunk]) -> str:
+        """The chunks a round of the workflow runs (what its Map reads); returns where it is."""
+
+    def discard(self, source: ItemSource) -> None: ...
 
 
 class HourlyLimits(Protocol):
@@ -83,7 +125,8 @@ class HourlyLimits(Protocol):
 
 
 class ReportStore(Protocol):
-    def put(self, batch_id: str, scope: ReportScope, fmt: ReportFormat, body: bytes) -> None: ...
+    def put_all(self, batch_id: str, pieces: Iterable[Mapping[ReportKey, bytes]]) -> None:
+        """Write every report of a batch from pieces appended in order, never holding a whole report."""
 
     def link(self, batch_id: str, scope: ReportScope, fmt: ReportFormat, expires_in_seconds: int) -> str:
         """A time-limited URL to download a report."""
@@ -132,6 +175,36 @@ class RequestValidator(Protocol):
         """Check an operation's params and items; raises InvalidRequestError naming each bad field."""
 
 
+class ItemDecoder(Protocol):
+    def item_ref(self, operation: str, value: Any, from_text: bool = False) -> ItemRef:
+        """One manifest entry as an item; raises InvalidRequestError naming what is wrong with it."""
+
+    def fields_of_items(self, operation: str) -> tuple[str, ...] | None:
+        """The fields of an operation's object items; None when its items are ids."""
+
+
 class OperationRunner(Protocol):
     def run(self, operation: str, task: ItemTask) -> ItemOutcome:
         """Apply an operation to one item. Business failures come back as a failed outcome."""
+
+
+@dataclass(frozen=True)
+class UploadTicket:
+    """Where and how a client puts a manifest: a presigned PUT, valid until `expires_at`."""
+
+    upload_id: str
+    url: str
+    headers: dict[str, str]
+    expires_at: datetime
+    max_bytes: int
+
+
+class Uploads(Protocol):
+    def create(self, owner: str, upload_id: str, fmt: ManifestFormat, now: datetime) -> UploadTicket: ...
+
+    def claim(self, owner: str, upload_id: str, batch_id: str) -> ItemSource:
+        """The owner's upload as a batch's source, once only. Raises UploadNotFoundError (unknown, another
+        owner's, expired), UploadUsedError, InvalidRequestError (nothing uploaded yet, too large)."""
+
+    def release(self, upload_id: str, batch_id: str) -> None:
+        """Undo a claim when the batch could not be created."""

@@ -1,15 +1,22 @@
-"""Processing one item of a batch: the work of one Map iteration."""
+"""Running one chunk of a batch: its items on a few threads, their results recorded in groups, exactly once."""
 
-from dataclasses import dataclass, replace
+import threading
+from collections import deque
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field, replace
 
-from batchops.domain.errors import BatchNotFoundError
-from batchops.domain.models import Batch, BatchItem, ItemOutcome, ItemStatus, StopReason
-from batchops.domain.ports import BatchRepository, Clock, ItemTask, OperationRunner
+from batchops.domain.chunks import Chunk, Lease
+from batchops.domain.errors import BatchNotFoundError, BatchOpsError, ChunkBusyError, StoreUnavailableError
+from batchops.domain.manifests import LineReader
+from batchops.domain.models import Batch, BatchItem, ItemOutcome, ItemRef, ItemStatus, StopReason
+from batchops.domain.ports import ChunkRepository, Clock, ItemDecoder, ItemStore, ItemTask, OperationRunner
 
 _NOT_STARTED = {
     StopReason.STOPPED_ON_ERROR: "Not started: an earlier item failed and continueOnError is false",
     StopReason.FAILURE_THRESHOLD_EXCEEDED: "Not started: too many items failed (failureThresholdPercent)",
     StopReason.CANCELLED: "Not started: the batch was cancelled",
+    StopReason.INVALID_MANIFEST: "Not started: the manifest is invalid",
 }
 
 
@@ -21,57 +28,209 @@ def not_started(reason: StopReason | None) -> ItemOutcome:
     return ItemOutcome(ItemStatus.SKIPPED, message)
 
 
-@dataclass(frozen=True)
-class ItemRecorder:
-    """Stores finished items exactly once and keeps the batch's live counters and stop flag."""
-
-    repo: BatchRepository
-    clock: Clock
-
-    def load(self, batch_id: str, index: int) -> tuple[Batch, BatchItem]:
-        loaded = self.repo.get_with_item(batch_id, index)
-        if loaded is None:
-            raise BatchNotFoundError(batch_id)
-        return loaded
-
-    def record(self, batch: Batch, item: BatchItem, outcome: ItemOutcome, duration_ms: int) -> BatchItem:
-        if outcome.status is ItemStatus.FAILED and not batch.options.continue_on_error:
-            # Raised before the item is stored, so a crash in between still stops the batch.
-            self.repo.request_stop(batch.batch_id, StopReason.STOPPED_ON_ERROR)
-        finished = replace(
-            item, status=outcome.status, outcome=outcome, duration_ms=duration_ms, finished_at=self.clock.now()
-        )
-        if self.repo.record_outcome(finished):
-            counts = self.repo.add_to_counts(batch.batch_id, finished.status, duration_ms)
-            threshold = batch.options.failure_threshold_percent
-            if threshold is not None and counts.exceeds(threshold, batch.total_items):
-                self.repo.request_stop(batch.batch_id, StopReason.FAILURE_THRESHOLD_EXCEEDED)
-        return finished
-
-    def record_system_failure(self, batch_id: str, index: int, error_name: str) -> BatchItem:
-        """The item's invocations kept failing for reasons of the system, not of the item: record that."""
-        batch, item = self.load(batch_id, index)
-        if item.status is not ItemStatus.PENDING:
-            return item
-        message = f"The item could not be processed because of a system error ({error_name})"
-        return self.record(batch, item, ItemOutcome.failed("internal_error", message), 0)
+def system_failure(error_name: str) -> ItemOutcome:
+    return ItemOutcome.failed(
+        "internal_error", f"The item could not be processed because of a system error ({error_name})"
+    )
 
 
 @dataclass(frozen=True)
-class ItemProcessor:
-    recorder: ItemRecorder
+class Timing:
+    # Recorded results are written, and the stop flag and counts read, at least this often.
+    flush_ms: float = 1000.0
+    # No item starts without a look at the stop flag at most this old.
+    stop_check_ms: float = 50.0
+
+
+@dataclass(frozen=True)
+class ChunkRun:
+    """One invocation's share of a chunk: no item starts after `deadline_ms` (monotonic)."""
+
+    batch_id: str
+    number: int
+    threads: int
+    lease: Lease
+    deadline_ms: float
+
+
+@dataclass(frozen=True)
+class ChunkInputs:
+    """A chunk's items, read from the batch's manifest."""
+
+    store: ItemStore
+    decoder: ItemDecoder
+
+    def items(self, batch: Batch, chunk: Chunk) -> Iterator[tuple[int, ItemRef]]:
+        reader = LineReader(self.decoder, batch.operation, batch.source)
+        end = chunk.end if chunk.end >= 0 else None  # -1: to the end of the manifest
+        return reader.items(self.store.lines(batch.source, chunk.start, end), chunk.first_index)
+
+
+@dataclass(frozen=True)
+class ChunkProcessor:
+    repo: ChunkRepository
+    inputs: ChunkInputs
     runner: OperationRunner
+    clock: Clock
+    timing: Timing = Timing()
 
-    def process(self, batch_id: str, index: int) -> BatchItem:
-        batch, item = self.recorder.load(batch_id, index)
-        if item.status is not ItemStatus.PENDING:
-            # A retried invocation of an item already recorded: report, never apply twice.
-            return item
-        if batch.stop_reason or batch.is_final:
-            return self.recorder.record(batch, item, not_started(batch.stop_reason), 0)
+    def run(self, run: ChunkRun) -> bool:
+        """Process the chunk's items not yet recorded; True when the chunk is done (all recorded, or the batch
+        stopped), False when the deadline came first. Raises ChunkBusyError, StoreUnavailableError."""
+        batch, chunk = self._load(run.batch_id, run.number)
+        if chunk is None:
+            return True
+        if not self.repo.claim_chunk(run.batch_id, run.number, run.lease):
+            raise ChunkBusyError(f"chunk {run.number} of batch {run.batch_id} is being processed")
+        recorded = {item.index for item in self.repo.results(run.batch_id, run.number)}
+        todo = deque((i, ref) for i, ref in self.inputs.items(batch, chunk) if i not in recorded)
+        session = _Session(self, batch, run, todo)
+        if not (batch.stop_reason or batch.is_final):
+            session.work_on_threads()
+        return session.finish()
 
-        clock = self.recorder.clock
-        started = clock.monotonic_ms()
-        task = ItemTask(batch.batch_id, batch.owner, index, item.ref, batch.params, clock.now())
-        outcome = self.runner.run(batch.operation, task)
-        return self.recorder.record(batch, item, outcome, round(clock.monotonic_ms() - started))
+    def give_up(self, run: ChunkRun, error_name: str) -> None:
+        """Retries ran out for the chunk: record its unrecorded items failed, so the batch goes on."""
+        batch, chunk = self._load(run.batch_id, run.number)
+        if chunk is None:
+            return
+        self.repo.claim_chunk(run.batch_id, run.number, run.lease)
+        recorded = {item.index for item in self.repo.results(run.batch_id, run.number)}
+        session = _Session(self, batch, run, deque())
+        for index, ref in self.inputs.items(batch, chunk):
+            if index not in recorded:
+                session.finished(BatchItem(run.batch_id, index, ref), system_failure(error_name), 0)
+        session.finish(done=True)
+
+    def _load(self, batch_id: str, number: int) -> tuple[Batch, Chunk | None]:
+        batch = self.repo.get(batch_id)
+        if batch is None:
+            raise BatchNotFoundError(batch_id)
+        states = self.repo.chunks(batch_id, number, 1)
+        if not states or states[0].chunk.number != number or states[0].done:
+            return batch, None
+        return batch, states[0].chunk
+
+
+@dataclass
+class _Session:
+    """The state one invocation shares among its threads."""
+
+    processor: ChunkProcessor
+    batch: Batch
+    run: ChunkRun
+    todo: deque[tuple[int, ItemRef]]
+    buffer: list[BatchItem] = field(default_factory=list)
+    stopped: bool = False
+    transient: BatchOpsError | None = None
+
+    def __post_init__(self) -> None:
+        self.lock = threading.Lock()
+        self.flush_lock = threading.Lock()
+        now = self.processor.clock.monotonic_ms()
+        self.last_flush = self.last_check = now
+
+    def work_on_threads(self) -> None:
+        threads = min(self.run.threads, len(self.todo))
+        if threads <= 1:
+            self._work()
+            return
+        with ThreadPoolExecutor(threads, thread_name_prefix="item") as pool:
+            for future in [pool.submit(self._work) for _ in range(threads)]:
+                future.result()
+
+    def _work(self) -> None:
+        clock = self.processor.clock
+        while True:
+            self._look_at_stop_flag()
+            with self.lock:
+                if self.stopped or not self.todo or clock.monotonic_ms() >= self.run.deadline_ms:
+                    return
+                index, ref = self.todo.popleft()
+            item = BatchItem(self.batch.batch_id, index, ref)
+            started = clock.monotonic_ms()
+            outcome = self._apply(item)
+            if outcome is None:
+                return
+            self.finished(item, outcome, round(clock.monotonic_ms() - started))
+            if clock.monotonic_ms() - self.last_flush >= self.processor.timing.flush_ms:
+                self._flush(done=False)
+
+    def _apply(self, item: BatchItem) -> ItemOutcome | None:
+        task = ItemTask(
+            self.batch.batch_id, self.batch.owner, item.index, item.ref, self.batch.params, self.processor.clock.now()
+        )
+        try:
+            return self.processor.runner.run(self.batch.operation, task)
+        except StoreUnavailableError as e:
+            # Worth a retry of the chunk (the state machine's): stop here, keep what is recorded.
+            with self.lock:
+                self.transient, self.stopped = e, True
+                self.todo.appendleft((item.index, item.ref))
+            return None
+        except Exception as e:  # noqa: BLE001 - one item's breakdown must not lose the others' results
+            return system_failure(type(e).__name__)
+
+    def finished(self, item: BatchItem, outcome: ItemOutcome, duration_ms: int) -> None:
+        if outcome.status is ItemStatus.FAILED and not self.batch.options.continue_on_error:
+            # Told before the item is stored, so a crash in between still stops the batch.
+            self.processor.repo.request_stop(self.batch.batch_id, StopReason.STOPPED_ON_ERROR)
+            with self.lock:
+                self.stopped = True
+        done = replace(
+            item,
+            status=outcome.status,
+            outcome=outcome,
+            duration_ms=duration_ms,
+            finished_at=self.processor.clock.now(),
+        )
+        with self.lock:
+            self.buffer.append(done)
+
+    def _look_at_stop_flag(self) -> None:
+        clock, timing = self.processor.clock, self.processor.timing
+        if clock.monotonic_ms() - self.last_check < timing.stop_check_ms:
+            return
+        # One thread looks while the others go on with the flag they know, at most stop_check_ms old.
+        if not self.flush_lock.acquire(blocking=False):
+            return
+        try:
+            self.last_check = clock.monotonic_ms()
+            self._apply_live_state()
+        finally:
+            self.flush_lock.release()
+
+    def _apply_live_state(self) -> None:
+        current = self.processor.repo.get(self.batch.batch_id)
+        if current is None or current.stop_reason or current.is_final:
+            with self.lock:
+                self.stopped = True
+            return
+        threshold = current.options.failure_threshold_percent
+        total = current.total_items or 0
+        if threshold is not None and current.counts.exceeds(threshold, total):
+            self.processor.repo.request_stop(current.batch_id, StopReason.FAILURE_THRESHOLD_EXCEEDED)
+            with self.lock:
+                self.stopped = True
+
+    def _flush(self, done: bool, last: bool = False) -> None:
+        with self.flush_lock:
+            with self.lock:
+                items, self.buffer = self.buffer, []
+            if items or last:
+                self.processor.repo.record_results(
+                    self.batch.batch_id, self.run.number, self.run.lease, items, done=done, release=last
+                )
+            self.last_flush = self.processor.clock.monotonic_ms()
+            if items and not done:
+                self._apply_live_state()
+
+    def finish(self, done: bool | None = None) -> bool:
+        """The last write of this invocation; the chunk is done once nothing is left or the batch stopped."""
+        if self.transient is not None:
+            self._flush(done=False, last=True)
+            raise self.transient
+        if done is None:
+            done = not self.todo or self.stopped or bool(self.batch.stop_reason) or self.batch.is_final
+        self._flush(done=done, last=True)
+        return done

@@ -27,6 +27,7 @@ class OperationRegistry[ResourcesT]:
     def __init__(self, operations: Sequence[Operation[Any, ResourcesT]]) -> None:
         self._operations = {op.name: op for op in operations}
         self._item_adapters = {op.name: TypeAdapter(list[op.item_type]) for op in operations}  # type: ignore[name-defined]
+        self._one_item = {op.name: TypeAdapter(op.item_type) for op in operations}
 
     @property
     def names(self) -> list[str]:
@@ -48,6 +49,24 @@ class OperationRegistry[ResourcesT]:
         return ValidatedRequest(
             parsed.model_dump(mode="json", by_alias=True, exclude_unset=True), [op.to_ref(i) for i in valid_items]
         )
+
+    def item_ref(self, operation: str, value: Any, from_text: bool = False) -> ItemRef:
+        """One manifest entry as an item; `from_text` when every value is text (a CSV row). Raises
+        InvalidRequestError with the item's problems (field paths within the item)."""
+        op = self._get(operation)
+        adapter = self._one_item[operation]
+        try:
+            valid = adapter.validate_strings(value) if from_text else adapter.validate_python(value)
+        except ValidationError as e:
+            raise InvalidRequestError(problems_from(e)) from None
+        return op.to_ref(valid)
+
+    def fields_of_items(self, operation: str) -> tuple[str, ...] | None:
+        """The fields of an operation's object items (a CSV manifest's columns); None when items are ids."""
+        item_type = self._get(operation).item_type
+        if isinstance(item_type, type) and issubclass(item_type, BaseModel):
+            return tuple(field.alias or name for name, field in item_type.model_fields.items())
+        return None
 
     def bind(self, resources: ResourcesT) -> "BoundOperations[ResourcesT]":
         return BoundOperations(self, resources)

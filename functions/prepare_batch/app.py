@@ -1,0 +1,40 @@
+"""Workflow task: check a batch's manifest in full and cut it into chunks (round 0), or list the chunks a round
+left unfinished (round n). Only chunk numbers reach the state machine, never items."""
+
+import os
+from typing import Any
+
+from aws_lambda_powertools import Logger, Tracer
+from aws_lambda_powertools.utilities.parser import event_parser
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from batchops.adapters.dynamo_chunks import DynamoChunkRepository
+from batchops.adapters.s3_items import S3ItemStore
+from batchops.domain.preparation import BatchPreparer
+from batchops.events import PrepareEvent
+from batchops.operations.catalog import REGISTRY
+
+logger = Logger()
+tracer = Tracer()
+
+preparer = BatchPreparer(
+    DynamoChunkRepository(os.environ["BATCHES_TABLE"]), S3ItemStore(os.environ["ITEMS_BUCKET"]), REGISTRY
+)
+
+
+@logger.inject_lambda_context(clear_state=True)
+@tracer.capture_lambda_handler
+@event_parser(model=PrepareEvent)
+def lambda_handler(event: PrepareEvent, context: LambdaContext) -> dict[str, Any]:
+    logger.append_keys(batch_id=event.batch_id, round=event.round)
+    found = preparer.prepare(event.batch_id) if event.round == 0 else preparer.next_round(event.batch_id, event.round)
+    if not found.valid:
+        logger.info("manifest refused")
+    return {
+        "number": event.round,
+        "valid": found.valid,
+        "chunkCount": found.chunk_count,
+        "chunksKey": found.chunks_key,
+        "threads": found.threads,
+        "parallelChunks": found.parallel_chunks,
+    }

@@ -1,0 +1,83 @@
+"""Child workflow task: run one chunk of a batch (its items on a few threads) until done or out of time."""
+
+import os
+from datetime import timedelta
+from typing import Any
+
+import boto3
+from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.utilities.parser import event_parser
+from aws_lambda_powertools.utilities.typing import LambdaContext
+from botocore.config import Config
+
+from batchops.adapters.contract_http import contract_gateway
+from batchops.adapters.dynamo_chunks import DynamoChunkRepository
+from batchops.adapters.dynamo_content import DynamoContentRepository
+from batchops.adapters.s3_items import S3ItemStore
+from batchops.adapters.system import SystemClock
+from batchops.domain.chunks import MAX_THREADS_PER_CHUNK, Lease
+from batchops.domain.processing import ChunkInputs, ChunkProcessor, ChunkRun, Timing
+from batchops.events import ChunkEvent
+from batchops.operations.catalog import REGISTRY, Resources
+
+logger = Logger()
+tracer = Tracer()
+metrics = Metrics()
+
+# Every item thread talks to DynamoDB at once: a pool as big as the threads, plus the chunk's own writes.
+_dynamodb = boto3.client("dynamodb", config=Config(max_pool_connections=MAX_THREADS_PER_CHUNK + 5))
+_contract_timeout = float(os.environ.get("CONTRACT_TIMEOUT_SECONDS", "5"))
+# No item starts later than this before the invocation's end: the slowest item (its downstream call) and the
+# last write still fit in the Lambda timeout.
+_ITEM_MARGIN_MS = (_contract_timeout + 5) * 1000
+# An EXPRESS child workflow lives at most five minutes; leave the margin and a little more.
+_CHILD_BUDGET = timedelta(minutes=5) if os.environ.get("CHUNK_WORKFLOW_TYPE") == "EXPRESS" else None
+
+clock = SystemClock()
+chunks = DynamoChunkRepository(os.environ["BATCHES_TABLE"], _dynamodb)
+processor = ChunkProcessor(
+    repo=chunks,
+    inputs=ChunkInputs(S3ItemStore(os.environ["ITEMS_BUCKET"]), REGISTRY),
+    runner=REGISTRY.bind(
+        Resources(
+            content=DynamoContentRepository(os.environ["CONTENT_TABLE"], _dynamodb),
+            contract=contract_gateway(os.environ.get("CONTRACT_ENDPOINT_URL"), _contract_timeout),
+        )
+    ),
+    clock=clock,
+    timing=Timing(flush_ms=float(os.environ.get("FLUSH_SECONDS", "1")) * 1000),
+)
+
+
+def _time_left_ms(event: ChunkEvent, context: LambdaContext) -> float:
+    left = float(context.get_remaining_time_in_millis())
+    if _CHILD_BUDGET is not None:
+        child_ends = event.child_started_at + _CHILD_BUDGET
+        left = min(left, (child_ends - clock.now()).total_seconds() * 1000)
+    return left
+
+
+@logger.inject_lambda_context(clear_state=True)
+@tracer.capture_lambda_handler
+@metrics.log_metrics
+@event_parser(model=ChunkEvent)
+def lambda_handler(event: ChunkEvent, context: LambdaContext) -> dict[str, Any]:
+    logger.append_keys(batch_id=event.batch_id, chunk=event.number)
+    now = clock.now()
+    left_ms = _time_left_ms(event, context)
+    lease = Lease(
+        event.execution, event.attempt, now, now + timedelta(milliseconds=context.get_remaining_time_in_millis())
+    )
+    run = ChunkRun(event.batch_id, event.number, event.threads, lease, clock.monotonic_ms() + left_ms - _ITEM_MARGIN_MS)
+    if event.failure is not None:
+        logger.warning("chunk failed after retries", extra={"error": event.failure.error})
+        processor.give_up(run, event.failure.error)
+        return {"next": "done"}
+    done = processor.run(run)
+    metrics.add_metric(name="ChunksRun", unit=MetricUnit.Count, value=1)
+    if done:
+        return {"next": "done"}
+    # Out of time with items left: again in this child workflow if it has time for one more window, else the
+    # next round of the Map takes the chunk on.
+    return {"next": "again" if _time_left_ms(event, context) > 2 * _ITEM_MARGIN_MS else "later"}
