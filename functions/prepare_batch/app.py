@@ -11,7 +11,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from batchops.adapters.dynamo_chunks import DynamoChunkRepository
 from batchops.adapters.s3_items import S3ItemStore
 from batchops.domain.preparation import BatchPreparer
-from batchops.events import PrepareEvent
+from batchops.events import PrepareEvent, RoundOut
 from batchops.operations.catalog import REGISTRY
 
 logger = Logger()
@@ -30,11 +30,12 @@ def lambda_handler(event: PrepareEvent, context: LambdaContext) -> dict[str, Any
     found = preparer.prepare(event.batch_id) if event.round == 0 else preparer.next_round(event.batch_id, event.round)
     if not found.valid:
         logger.info("manifest refused")
-    return {
-        "number": event.round,
-        "valid": found.valid,
-        "chunkCount": found.chunk_count,
-        "chunksKey": found.chunks_key,
-        "threads": found.threads,
-        "parallelChunks": found.parallel_chunks,
-    }
+    out = RoundOut(
+        number=event.round,
+        valid=found.valid,
+        chunkCount=found.chunk_count,
+        chunksKey=found.chunks_key,
+        threads=found.threads,
+        parallelChunks=found.parallel_chunks,
+    )
+    return out.model_dump(by_alias=True)

@@ -18,7 +18,7 @@ from batchops.adapters.s3_items import S3ItemStore
 from batchops.adapters.system import SystemClock
 from batchops.domain.chunks import MAX_THREADS_PER_CHUNK, Lease
 from batchops.domain.processing import ChunkInputs, ChunkProcessor, ChunkRun, Timing
-from batchops.events import ChunkEvent
+from batchops.events import ChunkEvent, ChunkNext
 from batchops.operations.catalog import REGISTRY, Resources
 
 logger = Logger()
@@ -73,11 +73,12 @@ def lambda_handler(event: ChunkEvent, context: LambdaContext) -> dict[str, Any]:
     if event.failure is not None:
         logger.warning("chunk failed after retries", extra={"error": event.failure.error})
         processor.give_up(run, event.failure.error)
-        return {"next": "done"}
+        return {"next": ChunkNext.DONE.value}
     done = processor.run(run)
     metrics.add_metric(name="ChunksRun", unit=MetricUnit.Count, value=1)
     if done:
-        return {"next": "done"}
+        return {"next": ChunkNext.DONE.value}
     # Out of time with items left: again in this child workflow if it has time for one more window, else the
     # next round of the Map takes the chunk on.
-    return {"next": "again" if _time_left_ms(event, context) > 2 * _ITEM_MARGIN_MS else "later"}
+    more_here = _time_left_ms(event, context) > 2 * _ITEM_MARGIN_MS
+    return {"next": (ChunkNext.AGAIN if more_here else ChunkNext.LATER).value}

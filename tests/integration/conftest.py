@@ -81,10 +81,13 @@ def anonymous(stack: OfflineStack) -> Api:
 
 @pytest.fixture
 def count_records(stack: OfflineStack) -> Callable[[str], int]:
-    """How many records a table holds, to prove a rejected request wrote nothing."""
+    """How many records a table (or objects a bucket) holds, to prove a rejected request wrote nothing."""
     db = stack.client("dynamodb")
 
     def count(output_name: str) -> int:
+        if output_name.endswith("BucketName"):
+            paginator = stack.client("s3").get_paginator("list_objects_v2")
+            return sum(page.get("KeyCount", 0) for page in paginator.paginate(Bucket=stack.output(output_name)))
         table = stack.output(output_name)
         total = 0
         kwargs: dict[str, Any] = {"TableName": table, "Select": "COUNT"}

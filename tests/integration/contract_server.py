@@ -38,6 +38,8 @@ class ContractServer:
 
     def __post_init__(self) -> None:
         self._lock = threading.Lock()
+        self._in_flight = 0
+        self._peak = 0
         self._forever: dict[str, bool] = {}
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
         self._server.daemon_threads = True
@@ -60,6 +62,12 @@ class ContractServer:
         with self._lock:
             return [c for c in self.calls if _key(c.path) == key]
 
+    def take_peak(self) -> int:
+        """The most calls in flight at once since the last time this was asked."""
+        with self._lock:
+            peak, self._peak = self._peak, self._in_flight
+        return peak
+
     def stop(self) -> None:
         self._server.shutdown()
         self._server.server_close()
@@ -72,8 +80,15 @@ class ContractServer:
             behaviour = queue[0] if queue else self.default
             if queue and not self._forever.get(key):
                 queue.pop(0)
-        if behaviour.delay_seconds:
-            time.sleep(behaviour.delay_seconds)
+        with self._lock:
+            self._in_flight += 1
+            self._peak = max(self._peak, self._in_flight)
+        try:
+            if behaviour.delay_seconds:
+                time.sleep(behaviour.delay_seconds)
+        finally:
+            with self._lock:
+                self._in_flight -= 1
         reply = behaviour.body if behaviour.body is not None else {"txId": f"0x{uuid.uuid4().hex}"}
         return behaviour.status, json.dumps(reply).encode()
 

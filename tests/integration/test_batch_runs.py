@@ -5,6 +5,8 @@ import time
 from datetime import datetime
 from typing import Any
 
+import pytest
+
 from local.stack import OfflineStack
 from tests.integration.client import Api, assert_counts_add_up
 from tests.integration.conftest import CONTRACT_TIMEOUT_SECONDS, SlowContents
@@ -23,7 +25,7 @@ def test_price_batch_updates_every_item_syncs_downstream_and_reports_each(user: 
     assert submitted["status"] == "pending"
     assert submitted["totalItems"] == 30
     # The execution's ARN is there from the first read, for operators to look it up at once.
-    assert submitted["executionArn"].endswith(f":execution:batchops-test-BatchStateMachine:{submitted['batchId']}")
+    assert submitted["executionArn"].endswith(f":execution:batchops-test-batches:{submitted['batchId']}")
     assert user.batch(submitted["batchId"])["executionArn"] == submitted["executionArn"]
 
     batch = user.wait_final(submitted["batchId"])
@@ -35,6 +37,7 @@ def test_price_batch_updates_every_item_syncs_downstream_and_reports_each(user: 
     assert batch["params"] == {"newPrice": 250}
     assert batch["options"] == {
         "maxConcurrency": 8,
+        "chunkSize": 100,
         "continueOnError": True,
         "failureThresholdPercent": None,
         "scheduledFor": None,
@@ -174,7 +177,8 @@ def test_item_failures_with_continue_on_error_leave_the_batch_completed(user: Ap
 
 
 def test_progress_moves_while_the_batch_runs(user: Api, slow_contents: SlowContents) -> None:
-    ids = slow_contents(12, 0.15)
+    # About 3 s of work: the counts move with each write of results (at least once a second).
+    ids = slow_contents(12, 0.5)
     batch_id = user.submit(PRICE, ids, {"newPrice": 5}, maxConcurrency=2)["batchId"]
 
     seen = set()
@@ -190,16 +194,32 @@ def test_progress_moves_while_the_batch_runs(user: Api, slow_contents: SlowConte
     assert ("completed", 12) in seen
 
 
-def test_map_concurrency_never_exceeds_max_concurrency_while_items_run_in_parallel(
-    user: Api, stack: OfflineStack, slow_contents: SlowContents
+@pytest.mark.parametrize(
+    ("items", "options", "chunks_at_once"),
+    [
+        (16, {"maxConcurrency": 4}, 1),  # one chunk of 16 items on 4 threads
+        # 10 = 2 threads x 5 chunks at once; chunks of 2 (not 3), so that no thread idles in a chunk.
+        (30, {"maxConcurrency": 10, "chunkSize": 3}, 5),
+    ],
+)
+def test_exactly_max_concurrency_items_run_at_once_downstream_whatever_the_chunk_size(
+    items: int,
+    options: dict[str, int],
+    chunks_at_once: int,
+    user: Api,
+    stack: OfflineStack,
+    contract: ContractServer,
+    slow_contents: SlowContents,
 ) -> None:
-    ids = slow_contents(16, 0.2)
+    ids = slow_contents(items, 0.3)
     stack.invoker.reset_stats()
+    contract.take_peak()
 
-    user.wait_final(user.submit(PRICE, ids, {"newPrice": 5}, maxConcurrency=4)["batchId"])
+    batch = user.wait_final(user.submit(PRICE, ids, {"newPrice": 5}, **options)["batchId"])
 
-    assert stack.invoker.peak_concurrency("ProcessItemFunction") == 4
-    assert stack.invoker.calls("ProcessItemFunction") == 16
+    assert batch["succeededItems"] == items
+    assert contract.take_peak() == options["maxConcurrency"]
+    assert stack.invoker.peak_concurrency("ProcessChunkFunction") == chunks_at_once
 
 
 def test_another_owners_batch_and_its_items_read_as_not_found(user: Api, other_user: Api) -> None:
@@ -243,12 +263,7 @@ def test_execution_is_named_by_batch_id_and_its_input_holds_no_item_data(user: A
 
     assert execution["name"] == batch["batchId"]
     assert execution["status"] == "SUCCEEDED"
-    assert json.loads(execution["input"]) == {
-        "batchId": batch["batchId"],
-        "totalItems": 1,
-        "maxConcurrency": 10,
-        "scheduledFor": None,
-    }
+    assert json.loads(execution["input"]) == {"batchId": batch["batchId"], "scheduledFor": None}
     history = json.dumps(sfn.get_execution_history(executionArn=batch["executionArn"])["events"], default=str)
     assert "private reason" not in history
     assert content_id not in history

@@ -21,7 +21,7 @@ CASES: list[tuple[str, Any, str, str]] = [
     ("missing operation", {"items": [GOOD_ID], "params": {}}, "operation", "required"),
     ("unknown operation", _body(operation="content.explode"), "operation", "content.update-price"),
     ("no items", _body(items=[]), "items", "at least 1"),
-    ("too many items", _body(items=[f"c-{i}" for i in range(1001)]), "items", "at most 1000"),
+    ("too many items", _body(items=[f"c-{i}" for i in range(10_001)]), "items", "at most 10000"),
     ("item not a string", _body(items=[GOOD_ID, 7]), "items[1]", "string"),
     ("item id with a slash", _body(items=["a/b"]), "items[0]", "pattern"),
     ("duplicate items", _body(items=["c-1", "c-2", "c-1", "c-2"]), "items", "c-1, c-2"),
@@ -50,7 +50,12 @@ CASES: list[tuple[str, Any, str, str]] = [
         "params.updates.refundWindowDays",
         "less than or equal to 365",
     ),
-    ("concurrency too high", _body(options={"maxConcurrency": 41}), "options.maxConcurrency", "40"),
+    ("concurrency too high", _body(options={"maxConcurrency": 1001}), "options.maxConcurrency", "1000"),
+    ("chunk too big", _body(options={"chunkSize": 1001}), "options.chunkSize", "1000"),
+    ("chunk size zero", _body(options={"chunkSize": 0}), "options.chunkSize", "1"),
+    ("items and a source", _body(source={"uploadId": "u-1"}), "body", "exactly one of items and source"),
+    ("neither items nor a source", {"operation": PRICE, "params": {"newPrice": 1}}, "body", "exactly one"),
+    ("upload id not an id", _body(items=None, source={"uploadId": "../x"}), "source.uploadId", "pattern"),
     ("concurrency zero", _body(options={"maxConcurrency": 0}), "options.maxConcurrency", "1"),
     ("continueOnError not a bool", _body(options={"continueOnError": "no"}), "options.continueOnError", "boolean"),
     ("unknown top-level field", _body(owner="someone-else"), "owner", "not permitted"),
@@ -70,6 +75,7 @@ def test_bad_batch_request_is_rejected_naming_the_field_and_nothing_is_written(
     sfn = stack.client("stepfunctions")
     executions_before = len(sfn.list_executions(stateMachineArn=stack.output("StateMachineArn"))["executions"])
     records_before = count_records("BatchesTableName")
+    objects_before = count_records("ItemsBucketName")
 
     reply = user.request("POST", "/batches", body)
 
@@ -80,6 +86,7 @@ def test_bad_batch_request_is_rejected_naming_the_field_and_nothing_is_written(
     assert field in problems, problems
     assert words in problems[field]
     assert count_records("BatchesTableName") == records_before
+    assert count_records("ItemsBucketName") == objects_before
     assert len(sfn.list_executions(stateMachineArn=stack.output("StateMachineArn"))["executions"]) == executions_before
 
 

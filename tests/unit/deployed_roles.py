@@ -22,10 +22,12 @@ def table_arn(logical_id: str) -> str:
     return arn("dynamodb", f"table/{STACK}-{logical_id}")
 
 
-STATE_MACHINE_NAME = f"{STACK}-BatchStateMachine"
+# Named in the template (its role starts its own child workflows).
+STATE_MACHINE_NAME = f"{STACK}-batches"
 STATE_MACHINE_ARN = arn("states", f"stateMachine:{STATE_MACHINE_NAME}")
 SECRET_ARN = arn("secretsmanager", "secret:unit-WebhookSecret-AbCdEf")
 BUCKET = "unit-reportsbucket"
+ITEMS_BUCKET = "unit-itemsbucket"
 BUS = f"{STACK}-batches"
 
 

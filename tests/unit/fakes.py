@@ -1,24 +1,38 @@
 """In-memory implementations of the ports, for testing the domain without AWS."""
 
 import itertools
-from collections.abc import Mapping
+import json
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from batchops.content.models import Change, Content
-from batchops.domain.errors import ContentNotFoundError, ContentRemovedError, ContractSyncError, WorkflowStartError
+from batchops.content.models import Change, ChangeReplayedError, Content, ContentExistsError
+from batchops.domain.chunks import Chunk, ChunkState, Lease
+from batchops.domain.errors import (
+    ContentNotFoundError,
+    ContentRemovedError,
+    ContractSyncError,
+    LeaseLostError,
+    UploadNotFoundError,
+    UploadUsedError,
+    WorkflowStartError,
+)
 from batchops.domain.models import (
     Batch,
     BatchFilter,
     BatchItem,
     BatchPage,
     Counts,
+    ErrorInfo,
+    ItemSource,
     ItemStatus,
-    Page,
+    ManifestFormat,
+    Plan,
     StopReason,
 )
-from batchops.domain.reports import ReportFormat, ReportScope
+from batchops.domain.ports import UploadTicket
+from batchops.domain.reports import ReportFormat, ReportKey, ReportScope
 
 
 class FakeClock:
@@ -63,33 +77,21 @@ class FakeWorkflow:
 
 @dataclass
 class InMemoryBatches:
-    batches: dict[str, Batch] = field(default_factory=dict)
-    items: dict[tuple[str, int], BatchItem] = field(default_factory=dict)
-    expiries: dict[str, datetime] = field(default_factory=dict)
+    """The batches table: batch records, chunk records with leases, and recorded results."""
 
-    def create(self, batch: Batch, items: list[BatchItem]) -> None:
-        self.items.update({(i.batch_id, i.index): i for i in items})
+    batches: dict[str, Batch] = field(default_factory=dict)
+    chunk_states: dict[tuple[str, int], ChunkState] = field(default_factory=dict)
+    leases: dict[tuple[str, int], Lease] = field(default_factory=dict)
+    recorded: dict[tuple[str, int], dict[int, BatchItem]] = field(default_factory=dict)
+    expiries: dict[str, datetime] = field(default_factory=dict)
+    record_calls: int = 0
+
+    def create(self, batch: Batch) -> None:
+        assert batch.batch_id not in self.batches
         self.batches[batch.batch_id] = batch
 
     def get(self, batch_id: str) -> Batch | None:
         return self.batches.get(batch_id)
-
-    def get_with_item(self, batch_id: str, index: int) -> tuple[Batch, BatchItem] | None:
-        if batch_id not in self.batches or (batch_id, index) not in self.items:
-            return None
-        return self.batches[batch_id], self.items[(batch_id, index)]
-
-    def list_items(self, batch_id: str, status: ItemStatus | None, limit: int, after_index: int | None) -> Page:
-        matching = [
-            i
-            for i in self.all_items(batch_id)
-            if (status is None or i.status is status) and (after_index is None or i.index > after_index)
-        ]
-        page = matching[:limit]
-        return Page(page, page[-1].index if len(matching) > limit else None)
-
-    def all_items(self, batch_id: str) -> list[BatchItem]:
-        return sorted((i for (b, _), i in self.items.items() if b == batch_id), key=lambda i: i.index)
 
     def request_stop(self, batch_id: str, reason: StopReason) -> None:
         batch = self.batches[batch_id]
@@ -116,32 +118,13 @@ class InMemoryBatches:
     def unmark_retried(self, batch_id: str, retry_batch_id: str) -> None:
         self.batches[batch_id] = replace(self.batches[batch_id], retried_by=None)
 
-    def record_outcome(self, item: BatchItem) -> bool:
-        if self.items[(item.batch_id, item.index)].status is not ItemStatus.PENDING:
-            return False
-        self.items[(item.batch_id, item.index)] = item
-        return True
-
-    def add_to_counts(self, batch_id: str, status: ItemStatus, duration_ms: int) -> Counts:
-        batch = self.batches[batch_id]
-        c = batch.counts
-        counts = Counts(
-            succeeded=c.succeeded + (status is ItemStatus.SUCCEEDED),
-            failed=c.failed + (status is ItemStatus.FAILED),
-            skipped=c.skipped + (status is ItemStatus.SKIPPED),
-            cancelled=c.cancelled + (status is ItemStatus.CANCELLED),
-            item_duration_ms=c.item_duration_ms + duration_ms,
-        )
-        self.batches[batch_id] = replace(batch, counts=counts)
-        return counts
-
     def finalize(self, batch: Batch) -> bool:
         if self.batches[batch.batch_id].is_final:
             return False
         self.batches[batch.batch_id] = batch
         return True
 
-    def expire(self, batch_id: str, items: list[BatchItem], at: datetime) -> None:
+    def expire(self, batch_id: str, at: datetime) -> None:
         self.expiries[batch_id] = at
 
     def set_counts(self, batch_id: str, counts: Counts) -> None:
@@ -152,6 +135,123 @@ class InMemoryBatches:
 
     def mark_notified(self, batch_id: str) -> None:
         self.batches[batch_id] = replace(self.batches[batch_id], notified=True)
+
+    # ChunkRepository
+
+    def plan(self, batch_id: str, plan: Plan, total_items: int, source: ItemSource, chunks: Sequence[Chunk]) -> None:
+        for chunk in chunks:
+            self.chunk_states[(batch_id, chunk.number)] = ChunkState(chunk, done=False)
+        batch = self.batches[batch_id]
+        self.batches[batch_id] = replace(batch, plan=plan, total_items=total_items, source=source)
+
+    def reject(self, batch_id: str, error: ErrorInfo) -> None:
+        self.request_stop(batch_id, StopReason.INVALID_MANIFEST)
+        self.batches[batch_id] = replace(self.batches[batch_id], error=error)
+
+    def chunks(self, batch_id: str, first_number: int, limit: int) -> list[ChunkState]:
+        mine = sorted(
+            (s for (b, n), s in self.chunk_states.items() if b == batch_id and n >= first_number),
+            key=lambda s: s.chunk.number,
+        )
+        return mine[:limit]
+
+    def unfinished_chunks(self, batch_id: str) -> list[Chunk]:
+        return [s.chunk for s in self.chunks(batch_id, 0, 10**7) if not s.done]
+
+    def claim_chunk(self, batch_id: str, number: int, lease: Lease) -> bool:
+        held = self.leases.get((batch_id, number))
+        free = (
+            held is None
+            or held.until < lease.taken_at
+            or (held.execution == lease.execution and held.attempt <= lease.attempt)
+        )
+        if free:
+            self.leases[(batch_id, number)] = lease
+        return free
+
+    def results(self, batch_id: str, number: int) -> list[BatchItem]:
+        return list(self.recorded.get((batch_id, number), {}).values())
+
+    def record_results(
+        self, batch_id: str, number: int, lease: Lease, items: Sequence[BatchItem], done: bool, release: bool
+    ) -> None:
+        self.record_calls += 1
+        if self.leases.get((batch_id, number)) != lease:
+            raise LeaseLostError("taken over")
+        group = self.recorded.setdefault((batch_id, number), {})
+        assert not set(group) & {i.index for i in items}, "an item recorded twice"
+        group.update({i.index: i for i in items})
+        batch = self.batches[batch_id]
+        if not batch.is_final:
+            c = batch.counts
+            self.batches[batch_id] = replace(
+                batch,
+                counts=replace(
+                    c,
+                    succeeded=c.succeeded + sum(i.status is ItemStatus.SUCCEEDED for i in items),
+                    failed=c.failed + sum(i.status is ItemStatus.FAILED for i in items),
+                    item_duration_ms=c.item_duration_ms + sum(i.duration_ms or 0 for i in items),
+                ),
+            )
+        state = self.chunk_states[(batch_id, number)]
+        self.chunk_states[(batch_id, number)] = replace(state, done=state.done or done)
+        if release:
+            del self.leases[(batch_id, number)]
+
+
+@dataclass
+class InMemoryItemStore:
+    """The items bucket: manifests and chunk lists."""
+
+    objects: dict[str, bytes] = field(default_factory=dict)
+
+    def put_items(self, batch_id: str, lines: Iterable[bytes]) -> ItemSource:
+        key = f"batches/{batch_id}/items.jsonl"
+        self.objects[key] = b"".join(lines)
+        return ItemSource(key, ManifestFormat.JSONL)
+
+    def adopt(self, batch_id: str, source: ItemSource) -> ItemSource:
+        key = f"batches/{batch_id}/items.{source.format.value}"
+        self.objects[key] = self.objects[source.key]
+        return replace(source, key=key)
+
+    def lines(self, source: ItemSource, start: int = 0, end: int | None = None) -> Iterator[bytes]:
+        data = self.objects[source.key][start:end]
+        yield from data.splitlines(keepends=True)
+
+    def put_chunk_list(self, batch_id: str, run: int, chunks: Sequence[Chunk]) -> str:
+        key = f"batches/{batch_id}/chunks-{run}.json"
+        self.objects[key] = json.dumps([c.number for c in chunks]).encode()
+        return key
+
+    def discard(self, source: ItemSource) -> None:
+        self.objects.pop(source.key, None)
+
+
+@dataclass
+class InMemoryUploads:
+    store: InMemoryItemStore
+    owners: dict[str, str] = field(default_factory=dict)
+    used_by: dict[str, str] = field(default_factory=dict)
+
+    def create(self, owner: str, upload_id: str, fmt: ManifestFormat, now: datetime) -> UploadTicket:
+        self.owners[upload_id] = owner
+        return UploadTicket(upload_id, f"https://items.example/uploads/{upload_id}", {}, now, 512 * 1024 * 1024)
+
+    def put(self, upload_id: str, data: bytes) -> None:
+        """What the client's PUT to the ticket's URL does."""
+        self.store.objects[f"uploads/{upload_id}"] = data
+
+    def claim(self, owner: str, upload_id: str, batch_id: str) -> ItemSource:
+        if self.owners.get(upload_id) != owner:
+            raise UploadNotFoundError(upload_id)
+        if upload_id in self.used_by:
+            raise UploadUsedError(upload_id)
+        self.used_by[upload_id] = batch_id
+        return ItemSource(f"uploads/{upload_id}", ManifestFormat.JSONL, upload_id)
+
+    def release(self, upload_id: str, batch_id: str) -> None:
+        self.used_by.pop(upload_id, None)
 
 
 @dataclass
@@ -186,8 +286,12 @@ class InMemorySecretVersions:
 class InMemoryReports:
     objects: dict[tuple[str, ReportScope, ReportFormat], bytes] = field(default_factory=dict)
 
-    def put(self, batch_id: str, scope: ReportScope, fmt: ReportFormat, body: bytes) -> None:
-        self.objects[(batch_id, scope, fmt)] = body
+    def put_all(self, batch_id: str, pieces: Iterable[Mapping[ReportKey, bytes]]) -> None:
+        written: dict[ReportKey, bytes] = {}
+        for piece in pieces:
+            for report, data in piece.items():
+                written[report] = written.get(report, b"") + data
+        self.objects.update({(batch_id, scope, fmt): body for (scope, fmt), body in written.items()})
 
     def link(self, batch_id: str, scope: ReportScope, fmt: ReportFormat, expires_in_seconds: int) -> str:
         return f"https://reports.example/{batch_id}/{scope}.{fmt}?expires={expires_in_seconds}"
@@ -206,6 +310,8 @@ class InMemoryContent:
     contents: dict[str, Content] = field(default_factory=dict)
 
     def create(self, content: Content) -> None:
+        if content.content_id in self.contents:
+            raise ContentExistsError(content.content_id)
         self.contents[content.content_id] = content
 
     def get(self, content_id: str) -> Content | None:
@@ -215,6 +321,8 @@ class InMemoryContent:
         before = self.contents.get(change.content_id)
         if before is None or before.owner != change.owner:
             raise ContentNotFoundError(change.content_id)
+        if before.last_change_id == change.change_id:
+            raise ChangeReplayedError(before)
         if change.require_active and before.is_removed:
             raise ContentRemovedError(change.content_id)
         fields = {
@@ -231,7 +339,7 @@ class InMemoryContent:
         }
         updates = {fields[k]: v for k, v in change.attributes.items()}
         self.contents[change.content_id] = replace(
-            before, **updates, updated_at=change.at, last_batch_id=change.batch_id
+            before, **updates, updated_at=change.at, last_batch_id=change.batch_id, last_change_id=change.change_id
         )
         return before
 

@@ -13,6 +13,7 @@ from local.policies import Roles, Statement, is_allowed
 from tests.unit.deployed_roles import (
     BUCKET,
     BUS,
+    ITEMS_BUCKET,
     SECRET_ARN,
     STATE_MACHINE_ARN,
     STATE_MACHINE_NAME,
@@ -26,6 +27,8 @@ ROLES = roles()
 MACHINE = STATE_MACHINE_ACCESS_KEY
 BATCHES, CONTENT, IDEMPOTENCY = (f"unit-{name}" for name in ("BatchesTable", "ContentTable", "IdempotencyTable"))
 KEY = {"pk": {"S": "BATCH#b-1"}, "sk": {"S": "META"}}
+PUT = {"PutRequest": {"Item": KEY}}
+KEY_ITEM = {"Item": KEY}
 UPDATE = {"Key": KEY, "UpdateExpression": "SET #s = :s", "ExpressionAttributeValues": {":s": {"S": "done"}}}
 EVENT = {"Source": "batchops", "DetailType": "Batch Completed", "Detail": "{}", "EventBusName": BUS}
 REPORT_LINK = {"ClientMethod": "get_object", "Params": {"Bucket": BUCKET, "Key": "reports/b-1.json"}}
@@ -51,9 +54,18 @@ CALLS = [
     ),
     _call("api-links-report", "ApiFunction", "s3", "generate_presigned_url", **REPORT_LINK),
     _call("api-announces", "ApiFunction", "events", "put_events", Entries=[EVENT]),
-    _call("item-changes", "ProcessItemFunction", "dynamodb", "update_item", TableName=CONTENT, **UPDATE),
-    _call("item-records", "ProcessItemFunction", "dynamodb", "update_item", TableName=BATCHES, **UPDATE),
-    _call("failure-records", "RecordItemFailureFunction", "dynamodb", "update_item", TableName=BATCHES, **UPDATE),
+    _call("api-stores-items", "ApiFunction", "s3", "put_object", Bucket=ITEMS_BUCKET, Key="batches/b/items.jsonl"),
+    _call("prepare-reads", "PrepareBatchFunction", "s3", "get_object", Bucket=ITEMS_BUCKET, Key="uploads/u"),
+    _call("prepare-plans", "PrepareBatchFunction", "dynamodb", "batch_write_item", RequestItems={BATCHES: [PUT]}),
+    _call("item-changes", "ProcessChunkFunction", "dynamodb", "update_item", TableName=CONTENT, **UPDATE),
+    _call("chunk-reads", "ProcessChunkFunction", "s3", "get_object", Bucket=ITEMS_BUCKET, Key="batches/b/items.jsonl"),
+    _call(
+        "chunk-records",
+        "ProcessChunkFunction",
+        "dynamodb",
+        "transact_write_items",
+        TransactItems=[{"Put": {"TableName": BATCHES, **KEY_ITEM}}, {"Update": {"TableName": BATCHES, **UPDATE}}],
+    ),
     _call("finalizer-settles", "FinalizeBatchFunction", "dynamodb", "update_item", TableName=BATCHES, **UPDATE),
     _call("finalizer-reports", "FinalizeBatchFunction", "s3", "put_object", Bucket=BUCKET, Key="r/ü", Body=b"x"),
     _call("finalizer-announces", "FinalizeBatchFunction", "events", "put_events", Entries=[EVENT]),
@@ -62,9 +74,11 @@ CALLS = [
     _call("notifier-signs", "NotifyBatchFunction", "secretsmanager", "get_secret_value", SecretId=SECRET_ARN),
     *(
         _call(f"machine-invokes-{name}", MACHINE, "lambda", "invoke", FunctionName=function_arn(name))
-        for name in ("ProcessItemFunction", "RecordItemFailureFunction", "FinalizeBatchFunction", "NotifyBatchFunction")
+        for name in ("PrepareBatchFunction", "ProcessChunkFunction", "FinalizeBatchFunction", "NotifyBatchFunction")
     ),
     _call("machine-marks", MACHINE, "dynamodb", "update_item", TableName=BATCHES, **UPDATE),
+    _call("machine-reads-chunks", MACHINE, "s3", "get_object", Bucket=ITEMS_BUCKET, Key="batches/b/chunks-0.json"),
+    _call("machine-runs-children", MACHINE, "stepfunctions", "start_execution", stateMachineArn=STATE_MACHINE_ARN),
 ]
 
 
@@ -107,9 +121,9 @@ def test_without_the_statement_that_allows_a_call_the_call_is_reported(
 
 
 def test_a_refused_call_names_the_function_the_action_and_the_resource() -> None:
-    environ = signed("ProcessItemFunction", "events", "put_events", Entries=[EVENT])
+    environ = signed("ProcessChunkFunction", "events", "put_events", Entries=[EVENT])
     assert [str(call) for call in _denied(environ)] == [
-        f"ProcessItemFunction: events:PutEvents on {arn('events', f'event-bus/{BUS}')}"
+        f"ProcessChunkFunction: events:PutEvents on {arn('events', f'event-bus/{BUS}')}"
     ]
 
 
@@ -137,7 +151,7 @@ def test_calls_signed_with_no_role_s_key_are_not_checked() -> None:
 
 
 def test_the_body_is_read_for_the_check_and_left_for_moto() -> None:
-    environ = signed("ProcessItemFunction", "events", "put_events", Entries=[EVENT])
+    environ = signed("ProcessChunkFunction", "events", "put_events", Entries=[EVENT])
     sent = environ["wsgi.input"].read()
     environ["wsgi.input"] = io.BytesIO(sent)
     received: list[bytes] = []
@@ -150,13 +164,13 @@ def test_the_body_is_read_for_the_check_and_left_for_moto() -> None:
     recorder.grant(ROLES)
     recorder.wrap(moto)(environ, lambda status, headers, exc_info=None: lambda data: None)
     assert received == [sent]
-    assert recorder.denied() == [Call("ProcessItemFunction", "events:PutEvents", arn("events", f"event-bus/{BUS}"))]
+    assert recorder.denied() == [Call("ProcessChunkFunction", "events:PutEvents", arn("events", f"event-bus/{BUS}"))]
 
 
 def test_refused_calls_are_kept_until_taken_and_taken_once() -> None:
     recorder = AccessRecorder()
     recorder.grant(ROLES)
-    recorder.check(signed("ProcessItemFunction", "events", "put_events", Entries=[EVENT]))
+    recorder.check(signed("ProcessChunkFunction", "events", "put_events", Entries=[EVENT]))
     assert len(recorder.denied()) == 1
     assert len(recorder.take_denied()) == 1
     assert recorder.denied() == recorder.take_denied() == []

@@ -67,9 +67,10 @@ def test_the_signer_is_read_from_the_authorization_header_or_a_presigned_url() -
                     {"Update": {"TableName": "unit-BatchesTable", "Key": KEY, "UpdateExpression": "REMOVE a"}},
                 ]
             },
+            # IAM authorizes each part of a transaction as the operation it stands for.
             [
-                ("dynamodb:TransactWriteItems", table_arn("ContentTable")),
-                ("dynamodb:TransactWriteItems", table_arn("BatchesTable")),
+                ("dynamodb:PutItem", table_arn("ContentTable")),
+                ("dynamodb:UpdateItem", table_arn("BatchesTable")),
             ],
         ),
         ("dynamodb", "list_tables", {}, [("dynamodb:ListTables", "*")]),

@@ -27,20 +27,24 @@ from batchops.domain.webhook_secrets import WebhookSecrets
 from tests.unit.fakes import InMemorySecretVersions, content
 from tests.unit.world import World
 
+ONE_PER_CHUNK = BatchOptions(chunk_size=1, max_concurrency=1)
+
 
 def test_cancelling_a_running_batch_lets_started_items_keep_results_and_cancels_the_rest() -> None:
     world = World()
     world.content.create(content("a"))
-    batch_id = world.submit(["a", "b", "c"])
+    batch_id = world.submit_with(["a", "b", "c"], ONE_PER_CHUNK)
     world.start(batch_id)
-    world.processor.process(batch_id, 0)
+    world.run_chunk(batch_id, 0)
 
     world.service.cancel("alice", batch_id)
-    world.finish(batch_id)
+    for number in (1, 2):
+        assert world.run_chunk(batch_id, number)  # done at once: nothing starts once cancelled
+    world.finalizer.finalize(batch_id, None)
 
     batch = world.repo.batches[batch_id]
     assert batch.status is BatchStatus.CANCELLED and batch.error is None
-    assert [i.status for i in world.repo.all_items(batch_id)] == [
+    assert [i.status for i in world.items.all(batch)] == [
         ItemStatus.SUCCEEDED,
         ItemStatus.CANCELLED,
         ItemStatus.CANCELLED,
@@ -74,7 +78,7 @@ def test_retry_takes_failed_items_once_and_only_from_a_final_batch() -> None:
 
     retry = world.service.retry(Caller("alice", source_ip="10.0.0.1"), batch_id)
 
-    assert [i.ref.item_id for i in world.repo.all_items(retry.batch_id)] == ["missing"]
+    assert [i.ref.item_id for i in world.items.all(retry)] == ["missing"]
     assert (retry.parent_batch_id, retry.source_ip) == (batch_id, "10.0.0.1")
     assert world.repo.batches[batch_id].retried_by == retry.batch_id
     with pytest.raises(AlreadyRetriedError):
@@ -101,7 +105,8 @@ def test_the_failure_threshold_stops_new_items_once_ten_are_processed() -> None:
     for name in "abcdefgh":
         world.content.create(content(name))
     items = ["x1", "x2", "x3", *"abcdefg", "h", "i"]  # 3 failures among the first 10: 30%
-    batch_id = world.submit_with(items, BatchOptions(failure_threshold_percent=25))
+    # One at a time, so that the order the items finish in is the order they were given.
+    batch_id = world.submit_with(items, BatchOptions(failure_threshold_percent=25, max_concurrency=1))
     world.finish(batch_id)
 
     batch = world.repo.batches[batch_id]
@@ -145,7 +150,7 @@ def test_a_final_batch_gets_four_reports_an_event_and_an_expiry() -> None:
     world.finish(batch_id)
 
     csv_all = world.reports.objects[(batch_id, ReportScope.ALL, ReportFormat.CSV)].decode().splitlines()
-    assert csv_all[0] == "index,itemId,status,errorCode,message,warnings,durationMs"
+    assert csv_all[0] == "index,itemId,status,errorCode,message,warnings,durationMs,output"
     assert csv_all[1].startswith("0,missing,failed,not_found,")
     failed = world.reports.objects[(batch_id, ReportScope.FAILED, ReportFormat.JSONL)].decode().splitlines()
     assert [json.loads(line)["itemId"] for line in failed] == ["missing", "also-missing"]
@@ -203,9 +208,9 @@ def test_a_batch_another_path_ended_gets_its_items_settled_counted_and_published
     # MarkFailed (the last resort in the ASL) writes `failed` straight to DynamoDB and touches no item.
     world = World()
     world.content.create(content("a"))
-    batch_id = world.submit(["a", "b", "c"])
+    batch_id = world.submit_with(["a", "b", "c"], ONE_PER_CHUNK)
     world.start(batch_id)
-    world.processor.process(batch_id, 0)
+    world.run_chunk(batch_id, 0)
     batch = world.repo.batches[batch_id]
     world.repo.batches[batch_id] = replace(
         batch, status=BatchStatus.FAILED, completed_at=world.clock.now(), error=ErrorInfo("internal_error", "x")
@@ -214,6 +219,6 @@ def test_a_batch_another_path_ended_gets_its_items_settled_counted_and_published
     world.finalizer.finalize(batch_id, None)
 
     settled = world.repo.batches[batch_id]
-    assert [i.status for i in world.repo.all_items(batch_id)] == [ItemStatus.SUCCEEDED] + [ItemStatus.SKIPPED] * 2
+    assert [i.status for i in world.items.all(settled)] == [ItemStatus.SUCCEEDED] + [ItemStatus.SKIPPED] * 2
     assert (settled.status, settled.counts.succeeded, settled.counts.skipped) == (BatchStatus.FAILED, 1, 2)
     assert settled.published and [d["skippedItems"] for _, d in world.events.published] == [2]

@@ -8,6 +8,7 @@ from local.policies import Statement, is_allowed, role_statements
 from local.template import Context, TemplateError, load_template
 from tests.unit.deployed_roles import (
     BUCKET,
+    ITEMS_BUCKET,
     STATE_MACHINE_ARN,
     STATE_MACHINE_NAME,
     TEMPLATE,
@@ -113,7 +114,11 @@ def test_policy_templates_resolve_to_the_deployed_names_and_arns() -> None:
     assert not is_allowed(api, "states:StopExecution", arn("states", "execution:another-machine:b-1"))
     assert is_allowed(api, "s3:GetObject", f"arn:aws:s3:::{BUCKET}/reports/b-1.json")
     machine = ROLES.state_machines["BatchStateMachine"]
-    assert is_allowed(machine, "lambda:InvokeFunction", function_arn("ProcessItemFunction"))
+    assert is_allowed(machine, "lambda:InvokeFunction", function_arn("ProcessChunkFunction"))
+    # A Distributed Map: its chunk lists from the items bucket, its children as executions of itself.
+    assert is_allowed(machine, "s3:GetObject", f"arn:aws:s3:::{ITEMS_BUCKET}/batches/b-1/chunks-0.json")
+    assert is_allowed(machine, "states:StartExecution", STATE_MACHINE_ARN)
+    assert not is_allowed(machine, "states:StartExecution", arn("states", "stateMachine:another-machine"))
     assert not is_allowed(machine, "lambda:InvokeFunction", arn("lambda", "function:someone-elses"))
 
 

@@ -19,7 +19,7 @@ def test_params_and_items_problems_are_reported_together() -> None:
 
 def test_unknown_operation_lists_the_known_ones() -> None:
     problems = _problems("content.nope", {}, ["a"])
-    assert problems["operation"].startswith("unknown operation 'content.nope'; known: content.remove")
+    assert problems["operation"].startswith("unknown operation 'content.nope'; known: content.create, content.remove")
 
 
 def test_metadata_rejects_null_values_and_unknown_fields_naming_them() -> None:

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from batchops.domain import errors
-from batchops.events import BATCH_ENDED_STATES
+from batchops.events import BATCH_ENDED_STATES, ChunkEvent, ChunkNext, RoundOut
 from local.template import (
     Context,
     TemplateError,
@@ -40,11 +40,33 @@ def test_every_asl_placeholder_has_a_substitution_and_the_asl_holds_no_literal_a
     json.loads(text)
 
 
-def test_map_iterates_indices_with_concurrency_from_the_request() -> None:
+def test_a_distributed_map_reads_chunk_numbers_from_s3_and_runs_children_of_the_substituted_type() -> None:
     states = json.loads(ASL_PATH.read_text())["States"]
-    assert states["ProcessItems"]["MaxConcurrencyPath"] == "$.maxConcurrency"
-    assert states["ProcessItems"]["ResultPath"] is None  # item results stay in DynamoDB, not in the state
-    assert "States.ArrayRange" in states["ListIndices"]["Parameters"]["indices.$"]
+    chunks = states["ProcessChunks"]
+    assert chunks["ItemReader"]["Parameters"]["Bucket"] == "${ItemsBucketName}"
+    assert chunks["ItemProcessor"]["ProcessorConfig"] == {
+        "Mode": "DISTRIBUTED",
+        "ExecutionType": "${ChunkWorkflowType}",
+    }
+    assert chunks["MaxConcurrencyPath"] == "$.round.parallelChunks"
+    assert chunks["ResultPath"] is None  # results stay in DynamoDB, not in the state
+    # A child that fails (an EXPRESS child out of time) fails no batch: the next round runs its chunk.
+    assert chunks["ToleratedFailurePercentage"] == 100
+    template = TEMPLATE["Resources"]["BatchStateMachine"]["Properties"]["DefinitionSubstitutions"]
+    assert template["ChunkWorkflowType"] == {"Ref": "ChunkWorkflowType"}
+
+
+def test_the_asl_and_the_task_functions_agree_on_every_field_they_exchange() -> None:
+    states = dict(_states(json.loads(ASL_PATH.read_text())["States"]))
+    for name in ("Prepare", "NextRound"):
+        selected = {key.removesuffix(".$") for key in states[name]["ResultSelector"]}
+        assert selected == {field.alias or key for key, field in RoundOut.model_fields.items()}, name
+    payload = {key.removesuffix(".$") for key in states["RunChunk"]["Parameters"]["Payload"]}
+    assert payload == {field.alias or key for key, field in ChunkEvent.model_fields.items()} - {"failure"}
+    given_up = {key.removesuffix(".$") for key in states["GiveUpChunk"]["Parameters"]["Payload"]}
+    assert given_up == payload | {"failure"}
+    tested = {choice["StringEquals"] for choice in states["MoreOfChunk"]["Choices"]}
+    assert tested <= {next_step.value for next_step in ChunkNext}
 
 
 def test_every_route_of_the_api_function_is_an_http_api_event() -> None:
@@ -54,6 +76,7 @@ def test_every_route_of_the_api_function_is_an_http_api_event() -> None:
         ("POST", "/content"),
         ("GET", "/content/{contentId}"),
         ("POST", "/batches"),
+        ("POST", "/uploads"),
         ("GET", "/batches/{batchId}"),
         ("GET", "/batches/{batchId}/items"),
         ("GET", "/batches"),
@@ -154,7 +177,9 @@ def test_the_asl_names_only_errors_python_defines_and_retries_only_transient_one
             retried |= set(rule["ErrorEquals"])
         for rule in [*state.get("Retry", []), *state.get("Catch", [])]:
             for name in rule["ErrorEquals"]:
-                assert name.startswith(("States.", "Lambda.", "DynamoDB.")) or name in ours, name
+                # Runtime.* and Sandbox.* are Lambda's names for a crashed or timed-out invocation.
+                prefixes = ("States.", "Lambda.", "DynamoDB.", "Runtime.", "Sandbox.")
+                assert name.startswith(prefixes) or name in ours, name
     assert "StoreUnavailableError" in retried
     # Never worth a retry: a refused call fails the same way again, a refused callback must not be re-sent.
     assert not retried & {"InfrastructureError", "CallbackRefusedError", "InvalidRequestError"}

@@ -1,6 +1,7 @@
 """The events the task functions receive: from the state machine, and from EventBridge."""
 
 from datetime import datetime
+from enum import StrEnum
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -28,6 +29,28 @@ class BatchEvent(TaskEvent):
 class PrepareEvent(BatchEvent):
     # 0: check the manifest and list every chunk; n > 0: list the chunks round n - 1 left unfinished.
     round: int = Field(default=0, ge=0)
+
+
+class RoundOut(TaskEvent):
+    """What the prepare task tells the state machine (its ResultSelector reads these fields): chunk numbers in
+    S3 and how many run at once, never items."""
+
+    number: int
+    valid: bool
+    chunk_count: int = Field(alias="chunkCount")
+    chunks_key: str | None = Field(alias="chunksKey")
+    threads: int
+    parallel_chunks: int = Field(alias="parallelChunks")
+
+
+class ChunkNext(StrEnum):
+    """What the child workflow does after a chunk invocation (its Choice state tests these)."""
+
+    DONE = "done"
+    # Out of time, items left: invoke again within this child workflow.
+    AGAIN = "again"
+    # The child workflow is out of time too: the next round of the Map takes the chunk.
+    LATER = "later"
 
 
 class ChunkEvent(BatchEvent):

@@ -115,11 +115,18 @@ class DetailOut(CamelModel):
 class ErrorOut(CamelModel):
     code: str
     message: str
-    # What exactly is wrong where an error has parts (an invalid manifest's lines, at most 100).
-    details: list[DetailOut] | None = None
 
     @classmethod
     def of(cls, error: ErrorInfo | None) -> "ErrorOut | None":
+        return cls(code=error.code, message=error.message) if error else None
+
+
+class BatchErrorOut(ErrorOut):
+    # What exactly is wrong where the error has parts: an invalid manifest's lines (at most 100).
+    details: list[DetailOut] | None = None
+
+    @classmethod
+    def of(cls, error: ErrorInfo | None) -> "BatchErrorOut | None":
         if error is None:
             return None
         details = [DetailOut(field=d.field, message=d.message) for d in error.details] or None
@@ -190,7 +197,7 @@ class BatchOut(CamelModel):
     duration_ms: int | None
     avg_item_duration_ms: float | None
     execution_arn: str | None
-    error: ErrorOut | None
+    error: BatchErrorOut | None
     parent_batch_id: str | None
     retried_by: str | None
 
@@ -217,7 +224,7 @@ class BatchOut(CamelModel):
             duration_ms=b.duration_ms,
             avg_item_duration_ms=b.avg_item_duration_ms,
             execution_arn=b.execution_arn,
-            error=ErrorOut.of(b.error),
+            error=BatchErrorOut.of(b.error),
             parent_batch_id=b.parent_batch_id,
             retried_by=b.retried_by,
         )

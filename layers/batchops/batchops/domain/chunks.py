@@ -60,7 +60,8 @@ def split_concurrency(max_concurrency: int, chunk_size: int, total_items: int) -
     parallel = max_concurrency // threads
     # Enough chunks for every parallel slot to have one: 200 items at maxConcurrency 100 make 4 chunks of 50.
     size = min(chunk_size, max(threads, math.ceil(total_items / parallel))) if total_items else chunk_size
-    return Concurrency(threads, parallel, size)
+    # A whole number of items per thread, so that no thread of a chunk idles while another finishes its last.
+    return Concurrency(threads, parallel, max(threads, size // threads * threads))
 
 
 def cut(starts: Sequence[int], end_of_manifest: int, size: int) -> list[Chunk]:

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field, replace
 from batchops.domain.chunks import Chunk, Lease
 from batchops.domain.errors import BatchNotFoundError, BatchOpsError, ChunkBusyError, StoreUnavailableError
 from batchops.domain.manifests import LineReader
-from batchops.domain.models import Batch, BatchItem, ItemOutcome, ItemRef, ItemStatus, StopReason
+from batchops.domain.models import Batch, BatchItem, Counts, ItemOutcome, ItemRef, ItemStatus, StopReason
 from batchops.domain.ports import ChunkRepository, Clock, ItemDecoder, ItemStore, ItemTask, OperationRunner
 
 _NOT_STARTED = {
@@ -125,6 +125,8 @@ class _Session:
     transient: BatchOpsError | None = None
 
     def __post_init__(self) -> None:
+        # The batch's counts as last read; with the unflushed results, what the failure threshold looks at.
+        self.known_counts = self.batch.counts
         self.lock = threading.Lock()
         self.flush_lock = threading.Lock()
         now = self.processor.clock.monotonic_ms()
@@ -186,6 +188,22 @@ class _Session:
         )
         with self.lock:
             self.buffer.append(done)
+            counts = self._counts_with_buffer()
+        threshold = self.batch.options.failure_threshold_percent
+        if threshold is not None and counts.exceeds(threshold, self.batch.total_items or 0):
+            self.processor.repo.request_stop(self.batch.batch_id, StopReason.FAILURE_THRESHOLD_EXCEEDED)
+            with self.lock:
+                self.stopped = True
+
+    def _counts_with_buffer(self) -> Counts:
+        """The last read counts and this invocation's results not yet written (never counted twice: the read
+        follows each write, and a write empties the buffer)."""
+        known = self.known_counts
+        return replace(
+            known,
+            succeeded=known.succeeded + sum(i.status is ItemStatus.SUCCEEDED for i in self.buffer),
+            failed=known.failed + sum(i.status is ItemStatus.FAILED for i in self.buffer),
+        )
 
     def _look_at_stop_flag(self) -> None:
         clock, timing = self.processor.clock, self.processor.timing
@@ -202,16 +220,11 @@ class _Session:
 
     def _apply_live_state(self) -> None:
         current = self.processor.repo.get(self.batch.batch_id)
-        if current is None or current.stop_reason or current.is_final:
-            with self.lock:
+        with self.lock:
+            if current is None or current.stop_reason or current.is_final:
                 self.stopped = True
-            return
-        threshold = current.options.failure_threshold_percent
-        total = current.total_items or 0
-        if threshold is not None and current.counts.exceeds(threshold, total):
-            self.processor.repo.request_stop(current.batch_id, StopReason.FAILURE_THRESHOLD_EXCEEDED)
-            with self.lock:
-                self.stopped = True
+                return
+            self.known_counts = current.counts
 
     def _flush(self, done: bool, last: bool = False) -> None:
         with self.flush_lock:
