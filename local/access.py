@@ -16,7 +16,7 @@ from wsgiref.types import StartResponse, WSGIApplication, WSGIEnvironment
 
 from werkzeug.wsgi import get_input_stream
 
-from local.authorization import authorizations, needs_body, signer
+from local.authorization import Authorization, authorizations, needs_body, signer
 from local.policies import Roles, Statement, is_allowed
 
 # The access key id moto's interpreter signs every state machine task call with
@@ -43,6 +43,8 @@ class _Fault:
     action: str
     error_code: str
     times: int
+    # Only calls on this table (its name), or on any.
+    table: str | None = None
 
 
 class AccessRecorder:
@@ -77,11 +79,12 @@ class AccessRecorder:
             self._denied.clear()
             return denied
 
-    def fail(self, principal: str, action: str, error_code: str, times: int = 1) -> None:
-        """Answer the next `times` DynamoDB calls of `principal` for `action` with `error_code`, as DynamoDB
-        answers (HTTP 400, the code in `__type`): a failure of AWS itself, where our code meets it."""
+    def fail(self, principal: str, action: str, error_code: str, times: int = 1, table: str | None = None) -> None:
+        """Answer the next `times` DynamoDB calls of `principal` for `action` (on `table`, if given) with
+        `error_code`, as DynamoDB answers (HTTP 400, the code in `__type`): a failure of AWS itself, where our
+        code meets it."""
         with self._lock:
-            self._faults.append(_Fault(principal, action, error_code, times))
+            self._faults.append(_Fault(principal, action, error_code, times, table))
 
     def clear_faults(self) -> None:
         with self._lock:
@@ -121,11 +124,18 @@ class AccessRecorder:
             _log.warning("refused on AWS by its role in template.yaml: %s", call)
         with self._lock:
             self._denied.extend(refused)
-            return self._take_fault(principal, {action for action, _ in needed})
+            return self._take_fault(principal, needed)
 
-    def _take_fault(self, principal: str, actions: set[str]) -> str | None:
+    def _take_fault(self, principal: str, needed: list[Authorization]) -> str | None:
         for fault in self._faults:
-            if fault.times > 0 and fault.principal == principal and fault.action in actions:
+            if (
+                fault.times > 0
+                and fault.principal == principal
+                and any(
+                    action == fault.action and (fault.table is None or resource.endswith(f":table/{fault.table}"))
+                    for action, resource in needed
+                )
+            ):
                 fault.times -= 1
                 return fault.error_code
         return None

@@ -10,7 +10,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from batchops.adapters.dynamo_chunks import DynamoChunkRepository
 from batchops.adapters.s3_items import S3ItemStore
-from batchops.domain.preparation import BatchPreparer
+from batchops.domain.preparation import BatchPreparer, Progress
 from batchops.events import PrepareEvent, RoundOut
 from batchops.operations.catalog import REGISTRY
 
@@ -27,15 +27,23 @@ preparer = BatchPreparer(
 @event_parser(model=PrepareEvent)
 def lambda_handler(event: PrepareEvent, context: LambdaContext) -> dict[str, Any]:
     logger.append_keys(batch_id=event.batch_id, round=event.round)
-    found = preparer.prepare(event.batch_id) if event.round == 0 else preparer.next_round(event.batch_id, event.round)
+    if event.round == 0:
+        found = preparer.prepare(event.batch_id)
+    else:
+        previous = Progress(event.previous.chunk_count, event.previous.processed) if event.previous else None
+        found = preparer.next_round(event.batch_id, event.round, previous)
+        if found.stalled:
+            logger.error("a round finished no chunk and no item", extra={"chunks": found.chunk_count})
     if not found.valid:
         logger.info("manifest refused")
     out = RoundOut(
         number=event.round,
         valid=found.valid,
-        chunkCount=found.chunk_count,
-        chunksKey=found.chunks_key,
+        chunk_count=found.chunk_count,
+        chunks_key=found.chunks_key,
         threads=found.threads,
-        parallelChunks=found.parallel_chunks,
+        parallel_chunks=found.parallel_chunks,
+        processed=found.processed,
+        stalled=found.stalled,
     )
     return out.model_dump(by_alias=True)

@@ -74,9 +74,11 @@ def lambda_handler(event: ChunkEvent, context: LambdaContext) -> dict[str, Any]:
         logger.warning("chunk failed after retries", extra={"error": event.failure.error})
         processor.give_up(run, event.failure.error)
         return {"next": ChunkNext.DONE.value}
-    done = processor.run(run)
-    metrics.add_metric(name="ChunksRun", unit=MetricUnit.Count, value=1)
-    if done:
+    result = processor.run(run)
+    # Per chunk, not per item: one metrics line per invocation.
+    metrics.add_metric(name="Items_succeeded", unit=MetricUnit.Count, value=result.succeeded)
+    metrics.add_metric(name="Items_failed", unit=MetricUnit.Count, value=result.failed)
+    if result.done:
         return {"next": ChunkNext.DONE.value}
     # Out of time with items left: again in this child workflow if it has time for one more window, else the
     # next round of the Map takes the chunk on.

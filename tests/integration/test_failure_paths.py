@@ -14,15 +14,23 @@ from tests.integration.conftest import SlowContents
 PRICE = "content.update-price"
 
 
-def _index_is(index: int) -> Any:
-    return lambda event: isinstance(event, dict) and event.get("index") == index
+ONE_ITEM_PER_CHUNK = {"chunkSize": 1, "maxConcurrency": 1}
 
 
-def test_transient_item_failures_are_retried_and_the_item_succeeds(user: Api, stack: OfflineStack) -> None:
+def _chunk_is(number: int) -> Any:
+    """Invocations that run chunk `number` (not the one that gives it up after its retries)."""
+    return lambda event: isinstance(event, dict) and event.get("number") == number and "failure" not in event
+
+
+def _gives_up(number: int) -> Any:
+    return lambda event: isinstance(event, dict) and event.get("number") == number and "failure" in event
+
+
+def test_transient_chunk_failures_are_retried_and_the_items_succeed(user: Api, stack: OfflineStack) -> None:
     ids = user.create_contents(3)
-    stack.invoker.inject_fault("ProcessItemFunction", "StoreUnavailableError", when=_index_is(1), times=2)
+    stack.invoker.inject_fault("ProcessChunkFunction", "StoreUnavailableError", when=_chunk_is(1), times=2)
 
-    batch = user.wait_final(user.submit(PRICE, ids, {"newPrice": 4})["batchId"])
+    batch = user.wait_final(user.submit(PRICE, ids, {"newPrice": 4}, **ONE_ITEM_PER_CHUNK)["batchId"])
 
     assert (batch["status"], batch["succeededItems"]) == ("completed", 3)
     assert user.request("GET", f"/content/{ids[1]}").body["price"] == 4
@@ -32,9 +40,9 @@ def test_an_item_that_keeps_failing_is_recorded_failed_and_the_others_keep_their
     user: Api, stack: OfflineStack
 ) -> None:
     ids = user.create_contents(4)
-    stack.invoker.inject_fault("ProcessItemFunction", "Lambda.ServiceException", when=_index_is(2))
+    stack.invoker.inject_fault("ProcessChunkFunction", "Lambda.ServiceException", when=_chunk_is(2))
 
-    batch = user.wait_final(user.submit(PRICE, ids, {"newPrice": 8})["batchId"])
+    batch = user.wait_final(user.submit(PRICE, ids, {"newPrice": 8}, **ONE_ITEM_PER_CHUNK)["batchId"])
 
     assert batch["status"] == "completed"
     assert (batch["succeededItems"], batch["failedItems"]) == (3, 1)
@@ -49,15 +57,19 @@ def test_when_the_map_itself_breaks_the_batch_ends_failed_with_every_item_accoun
     user: Api, stack: OfflineStack
 ) -> None:
     ids = user.create_contents(3)
-    stack.invoker.inject_fault("ProcessItemFunction", "Lambda.ServiceException", when=_index_is(0))
-    stack.invoker.inject_fault("RecordItemFailureFunction", "Lambda.ServiceException", when=_index_is(0))
+    # Chunk 0 breaks its child workflow every time: neither it nor its give-up ever succeeds.
+    stack.invoker.inject_fault("ProcessChunkFunction", "Lambda.ServiceException", when=_chunk_is(0))
+    stack.invoker.inject_fault("ProcessChunkFunction", "Lambda.ServiceException", when=_gives_up(0))
 
-    batch = user.wait_final(user.submit(PRICE, ids, {"newPrice": 8}, maxConcurrency=1)["batchId"])
+    batch_id = user.submit(PRICE, ids, {"newPrice": 8}, **ONE_ITEM_PER_CHUNK)["batchId"]
+    batch = user.wait_final(batch_id, timeout=120)
 
+    # The other chunks ran; a round that left the same chunk unfinished again ended the batch.
     assert batch["status"] == "failed"
     assert batch["error"]["code"] == "system_error"
+    assert "ChunksStalled" in batch["error"]["message"]
     assert batch["completedAt"] is not None
-    assert batch["processedItems"] + batch["skippedItems"] == batch["totalItems"] == 3
+    assert (batch["succeededItems"], batch["skippedItems"], batch["totalItems"]) == (2, 1, 3)
     assert user.items(batch["batchId"])[0]["status"] == "skipped"
 
 
@@ -114,7 +126,9 @@ def test_an_execution_stopped_from_outside_still_ends_its_batch_failed_with_ever
     user: Api, stack: OfflineStack, slow_contents: SlowContents
 ) -> None:
     ids = slow_contents(30, 0.1)
-    batch_id = user.submit(PRICE, ids, {"newPrice": 9}, maxConcurrency=1)["batchId"]
+    # Chunks of 5, one at a time: moto ends a stopped execution once its running child is done; the chunks
+    # after it never start.
+    batch_id = user.submit(PRICE, ids, {"newPrice": 9}, maxConcurrency=1, chunkSize=5)["batchId"]
     user.wait_for(batch_id, lambda b: b["processedItems"] >= 2)
 
     # StopExecution, like States.Runtime, a timeout or the history limit, skips every Catch on AWS:
@@ -167,8 +181,9 @@ def test_a_throttled_database_is_a_503_to_retry_and_a_refused_one_fails_at_once(
     # Refused (AccessDenied): one invocation, no retry; the item is recorded failed and the batch goes on.
     content_id = user.create_content()["contentId"]
     stack.invoker.reset_stats()
-    stack.access.fail("ProcessItemFunction", "dynamodb:UpdateItem", "AccessDeniedException")
+    content_table = stack.output("ContentTableName")
+    stack.access.fail("ProcessChunkFunction", "dynamodb:UpdateItem", "AccessDeniedException", table=content_table)
     batch = user.wait_final(user.submit(PRICE, [content_id], {"newPrice": 2})["batchId"])
     assert (batch["status"], batch["failedItems"]) == ("completed", 1)
     assert [i["error"]["code"] for i in user.items(batch["batchId"])] == ["internal_error"]
-    assert stack.invoker.calls("ProcessItemFunction") == 1
+    assert stack.invoker.calls("ProcessChunkFunction") == 1

@@ -11,6 +11,7 @@ import uuid
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
+from unittest.mock import ANY
 
 import pytest
 
@@ -68,7 +69,10 @@ def test_a_final_batch_has_csv_and_jsonl_reports_behind_presigned_links(user: Ap
         ("1", "missing", "failed", "not_found"),
         ("2", good[1], "succeeded", ""),
     ]
-    assert list(rows[0]) == ["index", "itemId", "status", "errorCode", "message", "warnings", "durationMs"]
+    assert list(rows[0]) == ["index", "itemId", "status", "errorCode", "message", "warnings", "durationMs", "output"]
+    # Each row's output (JSON) maps the item to what it did.
+    assert json.loads(rows[0]["output"]) == {"contentId": good[0], "previousPrice": 100, "price": 5, "txId": ANY}
+    assert rows[1]["output"] == ""
 
     failed = _report_redirect(user, batch_id, "?format=jsonl&scope=failed")
     lines = [json.loads(line) for line in _download(failed.headers["location"]).splitlines()]
@@ -265,18 +269,21 @@ def test_final_records_expire_after_the_retention_period_and_carry_the_audit_tra
     batch = user.wait_final(batch_id)
 
     def expiring_records() -> list[dict[str, Any]] | None:
-        records: list[dict[str, Any]] = stack.client("dynamodb").query(
-            TableName=stack.output("BatchesTableName"),
-            KeyConditionExpression="pk = :pk",
-            ExpressionAttributeValues={":pk": {"S": f"BATCH#{batch_id}"}},
-        )["Items"]
+        db, table = stack.client("dynamodb"), stack.output("BatchesTableName")
+        records: list[dict[str, Any]] = [
+            record
+            for pk in (f"BATCH#{batch_id}", f"BATCH#{batch_id}#C0000000")  # the batch and chunk 0's results
+            for record in db.query(
+                TableName=table, KeyConditionExpression="pk = :pk", ExpressionAttributeValues={":pk": {"S": pk}}
+            )["Items"]
+        ]
         return records if all("expiresAt" in r for r in records) else None
 
     # Set right after the final status, with the event.
     records = _poll(expiring_records, timeout=10)
     completed = datetime.fromisoformat(batch["completedAt"])
     expected = int((completed + timedelta(days=90)).timestamp())
-    assert len(records) == 3
+    assert sorted(r["sk"]["S"] for r in records) == ["CHUNK#0000000", "META", "R#0000000"]
     assert all(abs(int(r["expiresAt"]["N"]) - expected) <= 1 for r in records)
     meta = next(r for r in records if r["sk"]["S"] == "META")
     assert meta["sourceIp"]["S"] == "127.0.0.1"

@@ -79,7 +79,7 @@ def test_start_api_rejects_a_token_the_local_issuer_did_not_sign(start_api: str)
 def test_task_functions_in_containers_read_a_real_batch_of_the_local_stack(
     built_template: Path, sam_local: SamLocalConfig, start_api: str, stack: OfflineStack
 ) -> None:
-    # A finished batch: re-running its item or its aggregator is a no-op that reports what is stored.
+    # A finished batch: re-running its chunk or its aggregator is a no-op that reports what is stored.
     assert stack.issuer is not None
     token = stack.issuer.issue("sam-tasks")
     _, content = _request(f"{start_api}/content", "POST", {"title": "t", "contentType": "a", "price": 1}, token)
@@ -92,14 +92,14 @@ def test_task_functions_in_containers_read_a_real_batch_of_the_local_stack(
     assert batch["status"] == "completed", batch
 
     for function, name, expected in [
-        ("ProcessItemFunction", "process_item.json", {"index": 0, "status": "succeeded"}),
+        ("ProcessChunkFunction", "process_chunk.json", {"next": "done"}),
         (
             "FinalizeBatchFunction",
             "finalize_batch.json",
             {"batchId": batch["batchId"], "status": "completed", "notify": False},
         ),
     ]:
-        event = {**json.loads((EVENTS / name).read_text()), "batchId": batch["batchId"], "index": 0}
+        event = {**json.loads((EVENTS / name).read_text()), "batchId": batch["batchId"]}
         result = run_sam(
             "local",
             "invoke",

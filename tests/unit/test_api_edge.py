@@ -4,8 +4,9 @@ from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 
-from batchops.api.schemas import decode_token, encode_token, iso
+from batchops.api.schemas import decode_token, encode_token
 from batchops.domain.errors import InvalidRequestError
+from batchops.domain.times import iso
 from batchops.validation import field_path
 
 

@@ -10,6 +10,7 @@ from batchops.domain.chunks import Lease, cut, split_concurrency
 from batchops.domain.errors import BatchNotFoundError, ChunkBusyError, InvalidRequestError, WorkflowStartError
 from batchops.domain.finalization import SystemFailure
 from batchops.domain.models import BatchOptions, BatchStatus, ItemStatus
+from batchops.domain.preparation import Progress
 from batchops.domain.processing import ChunkRun
 from tests.unit.fakes import content
 from tests.unit.world import World
@@ -92,7 +93,7 @@ def test_a_chunk_run_again_after_a_crash_skips_recorded_items_and_applies_none_t
     recorded_before = {i.index for i in world.repo.results(batch_id, 0)}
     assert recorded_before == {0}
 
-    assert world.run_chunk(batch_id, 0, attempt=1)
+    assert world.run_chunk(batch_id, 0, attempt=1).done
     final = world.finalizer.finalize(batch_id, None).batch
     assert final.counts.succeeded == 4 and final.status is BatchStatus.COMPLETED
     # The item applied but not recorded was not applied again: the database saw its change already.
@@ -111,7 +112,7 @@ def test_a_chunk_held_by_another_workflow_is_busy_until_its_lease_ends() -> None
         world.run_chunk(batch_id, 0)
     later = now + timedelta(minutes=6)
     run = ChunkRun(batch_id, 0, 1, Lease("x", 0, later, later + timedelta(minutes=5)), float("inf"))
-    assert world.processor.run(run)
+    assert world.processor.run(run).done
 
 
 def test_after_a_failure_with_continue_on_error_false_no_new_item_is_applied() -> None:
@@ -196,3 +197,16 @@ def test_an_invalid_manifest_fails_the_batch_naming_its_lines_and_applies_nothin
 def test_processing_an_unknown_batch_raises_not_found() -> None:
     with pytest.raises(BatchNotFoundError):
         World().run_chunk("nope", 0)
+
+
+def test_a_round_that_finished_nothing_is_stalled_and_lists_no_chunks() -> None:
+    world = World()
+    world.content.create(content("a"))
+    batch_id = world.submit_with(["a", "b"], BatchOptions(chunk_size=1, max_concurrency=1))
+    first = world.start(batch_id)
+    world.run_chunk(batch_id, 0)  # chunk 1 breaks its child workflow: never recorded, never done
+
+    second = world.preparer.next_round(batch_id, 1, Progress(first.chunk_count, first.processed))
+    assert (second.chunk_count, second.stalled, second.processed) == (1, False, 1)
+    third = world.preparer.next_round(batch_id, 2, Progress(second.chunk_count, second.processed))
+    assert third.stalled and third.chunks_key is None

@@ -39,7 +39,7 @@ def test_cancelling_a_running_batch_lets_started_items_keep_results_and_cancels_
 
     world.service.cancel("alice", batch_id)
     for number in (1, 2):
-        assert world.run_chunk(batch_id, number)  # done at once: nothing starts once cancelled
+        assert world.run_chunk(batch_id, number).done  # done at once: nothing starts once cancelled
     world.finalizer.finalize(batch_id, None)
 
     batch = world.repo.batches[batch_id]

@@ -11,7 +11,7 @@ from batchops.domain.finalization import BatchFinalizer, Publication
 from batchops.domain.items import BatchItems
 from batchops.domain.models import BatchOptions, BatchStatus, ManifestFormat
 from batchops.domain.preparation import BatchPreparer, Round
-from batchops.domain.processing import ChunkInputs, ChunkProcessor, ChunkRun
+from batchops.domain.processing import ChunkInputs, ChunkProcessor, ChunkResult, ChunkRun
 from batchops.operations.catalog import REGISTRY
 from tests.unit.fakes import (
     FakeClock,
@@ -93,7 +93,9 @@ class World:
         for number in range(prepared.chunk_count):
             self.run_chunk(batch_id, number, threads=prepared.threads)
 
-    def run_chunk(self, batch_id: str, number: int, threads: int = 1, attempt: int = 0, execution: str = "x") -> bool:
+    def run_chunk(
+        self, batch_id: str, number: int, threads: int = 1, attempt: int = 0, execution: str = "x"
+    ) -> ChunkResult:
         now = self.clock.now()
         lease = Lease(execution, attempt, now, now + timedelta(minutes=5))
         return self.processor.run(ChunkRun(batch_id, number, threads, lease, deadline_ms=float("inf")))

@@ -26,9 +26,16 @@ class BatchEvent(TaskEvent):
     batch_id: str = Field(alias="batchId")
 
 
+class RoundProgress(TaskEvent):
+    chunk_count: int = Field(alias="chunkCount", ge=0)
+    processed: int = Field(ge=0)
+
+
 class PrepareEvent(BatchEvent):
     # 0: check the manifest and list every chunk; n > 0: list the chunks round n - 1 left unfinished.
     round: int = Field(default=0, ge=0)
+    # Where the previous round started: a round that finished no chunk and no item ends the batch.
+    previous: RoundProgress | None = None
 
 
 class RoundOut(TaskEvent):
@@ -41,6 +48,10 @@ class RoundOut(TaskEvent):
     chunks_key: str | None = Field(alias="chunksKey")
     threads: int
     parallel_chunks: int = Field(alias="parallelChunks")
+    # Items processed when the round was listed.
+    processed: int
+    # The previous round finished no chunk and no item: running it again would not either.
+    stalled: bool
 
 
 class ChunkNext(StrEnum):

@@ -19,6 +19,16 @@ class Round:
     chunks_key: str | None = None
     threads: int = 1
     parallel_chunks: int = 1
+    processed: int = 0
+    stalled: bool = False
+
+
+@dataclass(frozen=True)
+class Progress:
+    """Where a round started: how many chunks it had to run, and how many items were processed by then."""
+
+    chunk_count: int
+    processed: int
 
 
 @dataclass(frozen=True)
@@ -36,7 +46,7 @@ class BatchPreparer:
             return Round(valid=False)
         if batch.plan is not None:
             # A retried invocation after the plan was stored: the same chunks, still to run.
-            return self.next_round(batch_id, 0)
+            return self.next_round(batch_id, 0, None)
         source = self.store.adopt(batch_id, batch.source)
         check = check_manifest(LineReader(self.decoder, batch.operation, source), self.store.lines(source))
         if check.problems:
@@ -51,15 +61,18 @@ class BatchPreparer:
         source = check.reader.source
         self.repo.plan(batch_id, Plan(concurrency, len(chunks)), total, source, chunks)
         key = self.store.put_chunk_list(batch_id, 0, chunks)
-        return Round(True, len(chunks), key, concurrency.threads, concurrency.parallel_chunks)
+        return Round(True, len(chunks), key, concurrency.threads, concurrency.parallel_chunks, batch.counts.processed)
 
-    def next_round(self, batch_id: str, number: int) -> Round:
-        """The chunks a round left unfinished (a child that ran out of time or broke down), for another round."""
+    def next_round(self, batch_id: str, number: int, previous: Progress | None) -> Round:
+        """The chunks a round left unfinished (a child that ran out of time or broke down), for another round,
+        unless that round made no progress at all (a chunk that breaks its child workflow every time)."""
         batch = self.repo.get(batch_id)
         if batch is None:
             raise BatchNotFoundError(batch_id)
         assert batch.plan is not None, "a batch runs rounds only once prepared"
         chunks = self.repo.unfinished_chunks(batch_id)
         concurrency = batch.plan.concurrency
-        key = self.store.put_chunk_list(batch_id, number, chunks) if chunks else None
-        return Round(True, len(chunks), key, concurrency.threads, concurrency.parallel_chunks)
+        processed = batch.counts.processed
+        stalled = previous is not None and len(chunks) >= previous.chunk_count and processed <= previous.processed
+        key = self.store.put_chunk_list(batch_id, number, chunks) if chunks and not stalled else None
+        return Round(True, len(chunks), key, concurrency.threads, concurrency.parallel_chunks, processed, stalled)

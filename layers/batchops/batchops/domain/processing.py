@@ -54,6 +54,15 @@ class ChunkRun:
 
 
 @dataclass(frozen=True)
+class ChunkResult:
+    # Every item of the chunk is recorded, or the batch stopped: nothing more to do for it.
+    done: bool
+    # What this invocation recorded.
+    succeeded: int = 0
+    failed: int = 0
+
+
+@dataclass(frozen=True)
 class ChunkInputs:
     """A chunk's items, read from the batch's manifest."""
 
@@ -74,12 +83,12 @@ class ChunkProcessor:
     clock: Clock
     timing: Timing = Timing()
 
-    def run(self, run: ChunkRun) -> bool:
-        """Process the chunk's items not yet recorded; True when the chunk is done (all recorded, or the batch
-        stopped), False when the deadline came first. Raises ChunkBusyError, StoreUnavailableError."""
+    def run(self, run: ChunkRun) -> ChunkResult:
+        """Process the chunk's items not yet recorded, until done (all recorded, or the batch stopped) or the
+        deadline. Raises ChunkBusyError, StoreUnavailableError."""
         batch, chunk = self._load(run.batch_id, run.number)
         if chunk is None:
-            return True
+            return ChunkResult(done=True)
         if not self.repo.claim_chunk(run.batch_id, run.number, run.lease):
             raise ChunkBusyError(f"chunk {run.number} of batch {run.batch_id} is being processed")
         recorded = {item.index for item in self.repo.results(run.batch_id, run.number)}
@@ -121,6 +130,7 @@ class _Session:
     run: ChunkRun
     todo: deque[tuple[int, ItemRef]]
     buffer: list[BatchItem] = field(default_factory=list)
+    written: list[int] = field(default_factory=lambda: [0, 0])  # succeeded, failed
     stopped: bool = False
     transient: BatchOpsError | None = None
 
@@ -234,11 +244,13 @@ class _Session:
                 self.processor.repo.record_results(
                     self.batch.batch_id, self.run.number, self.run.lease, items, done=done, release=last
                 )
+                self.written[0] += sum(i.status is ItemStatus.SUCCEEDED for i in items)
+                self.written[1] += sum(i.status is ItemStatus.FAILED for i in items)
             self.last_flush = self.processor.clock.monotonic_ms()
             if items and not done:
                 self._apply_live_state()
 
-    def finish(self, done: bool | None = None) -> bool:
+    def finish(self, done: bool | None = None) -> ChunkResult:
         """The last write of this invocation; the chunk is done once nothing is left or the batch stopped."""
         if self.transient is not None:
             self._flush(done=False, last=True)
@@ -246,4 +258,4 @@ class _Session:
         if done is None:
             done = not self.todo or self.stopped or bool(self.batch.stop_reason) or self.batch.is_final
         self._flush(done=done, last=True)
-        return done
+        return ChunkResult(done, *self.written)
