@@ -31,11 +31,13 @@ IDLE_SECONDS = 60.0
 
 @dataclass
 class Fault:
-    """An invocation failure to simulate, as the Lambda service would report it, before the handler runs."""
+    """An invocation failure to simulate, as the Lambda service would report it: before the handler runs, or
+    (with `crash_after`) a crash of its environment that many seconds into the invocation."""
 
     error_type: str
     matches: Callable[[Any], bool]
     remaining: int | None  # None: every matching invocation fails
+    crash_after: float | None = None
 
 
 @dataclass
@@ -172,9 +174,10 @@ class LambdaInvoker:
         self._enter(logical_id)
         try:
             fault = self._take_fault(logical_id, event_json)
-            if fault is not None:
-                return error_payload(fault, "injected fault", request_id), True, ""
-            failed, payload, printed = self._run(pool, event_json, request_id)
+            if fault is not None and fault.crash_after is None:
+                return error_payload(fault.error_type, "injected fault", request_id), True, ""
+            crash_after = fault.crash_after if fault is not None else None
+            failed, payload, printed = self._run(pool, event_json, request_id, crash_after)
         finally:
             self._leave(logical_id)
         if printed:
@@ -182,13 +185,22 @@ class LambdaInvoker:
             sys.stdout.flush()
         return payload, failed, ""
 
-    def _run(self, pool: _Pool, event_json: str, request_id: str) -> Reply:
+    def _run(self, pool: _Pool, event_json: str, request_id: str, crash_after: float | None = None) -> Reply:
         assert self._forks is not None, "install() first"
         environment, init_output = pool.acquire(self._forks)
         if isinstance(environment, str):
             return True, environment, init_output
         # As on Lambda, the function's timeout counts from the invocation, not from the environment's init.
         timeout = float(pool.spec.timeout)
+        crash, killed = None, threading.Event()
+        if crash_after is not None:
+            # The environment dies mid-invocation (out of memory, a segfault): Lambda reports Runtime.ExitError.
+            def kill(pid: int = environment.pid) -> None:
+                killed.set()
+                os.kill(pid, signal.SIGKILL)
+
+            crash = threading.Timer(crash_after, kill)
+            crash.start()
         try:
             environment.conn.send((event_json, request_id, timeout))
             if not environment.conn.poll(timeout):
@@ -201,7 +213,13 @@ class LambdaInvoker:
             environment.retire()
             message = f"RequestId: {request_id} Error: Runtime exited without providing a reason"
             return True, error_payload("Runtime.ExitError", message, request_id), init_output
-        pool.release(environment)
+        finally:
+            if crash is not None:
+                crash.cancel()
+        if killed.is_set():
+            environment.retire()  # killed just after it answered: it serves no other invocation
+        else:
+            pool.release(environment)
         return failed, payload, init_output + printed
 
     def inject_fault(
@@ -211,11 +229,18 @@ class LambdaInvoker:
         with self._stats_lock:
             self._faults.setdefault(logical_id, []).append(Fault(error_type, when, times))
 
+    def crash_during(
+        self, logical_id: str, after_seconds: float, when: Callable[[Any], bool] = lambda _: True, times: int = 1
+    ) -> None:
+        """Kill the environment of matching invocations `after_seconds` into them, `times` times."""
+        with self._stats_lock:
+            self._faults.setdefault(logical_id, []).append(Fault("crash", when, times, after_seconds))
+
     def clear_faults(self) -> None:
         with self._stats_lock:
             self._faults.clear()
 
-    def _take_fault(self, logical_id: str, event_json: str) -> str | None:
+    def _take_fault(self, logical_id: str, event_json: str) -> Fault | None:
         with self._stats_lock:
             faults = self._faults.get(logical_id, [])
         if not faults:
@@ -226,7 +251,7 @@ class LambdaInvoker:
                 if fault.remaining != 0 and fault.matches(payload):
                     if fault.remaining is not None:
                         fault.remaining -= 1
-                    return fault.error_type
+                    return fault
         return None
 
     def peak_concurrency(self, logical_id: str) -> int:

@@ -71,6 +71,42 @@ class Api:
         batch: dict[str, Any] = reply.body
         return batch
 
+    def upload(self, data: bytes, fmt: str = "jsonl") -> str:
+        """A manifest uploaded as a client does: POST /uploads, then PUT to its presigned URL."""
+        ticket = self.request("POST", "/uploads", {"format": fmt})
+        assert ticket.status == 201, ticket
+        assert ticket.body["method"] == "PUT"
+        url, headers = ticket.body["url"], ticket.body["headers"]
+        put = urllib.request.Request(url, data=data, method="PUT", headers=headers)  # noqa: S310 - local stack
+        with urllib.request.urlopen(put, timeout=60) as reply:  # noqa: S310 - the local stack's endpoint
+            assert reply.status == 200
+        upload_id: str = ticket.body["uploadId"]
+        return upload_id
+
+    def submit_upload(self, operation: str, upload_id: str, params: dict[str, Any], **options: Any) -> Reply:
+        body = {"operation": operation, "source": {"uploadId": upload_id}, "params": params, "options": options}
+        return self.request("POST", "/batches", body)
+
+    def report_redirect(self, batch_id: str, query: str = "") -> Reply:
+        """The API's answer to a report request itself (a 303), not the download it points to."""
+        opener = urllib.request.build_opener(_NoRedirect)
+        request = urllib.request.Request(  # noqa: S310 - local stack
+            f"{self.base_url}/batches/{batch_id}/report{query}", headers={"authorization": f"Bearer {self.token}"}
+        )
+        try:
+            with opener.open(request, timeout=30) as reply:
+                return Reply(reply.status, dict(reply.headers.items()), reply.read())
+        except urllib.error.HTTPError as e:
+            return Reply(e.code, dict(e.headers.items()), json.loads(e.read() or b"null"))
+
+    def report(self, batch_id: str, query: str = "") -> bytes:
+        """A final batch's report, downloaded through its presigned link."""
+        reply = self.report_redirect(batch_id, query)
+        assert reply.status == 303, reply
+        with urllib.request.urlopen(reply.headers["location"], timeout=60) as download:  # noqa: S310 - local stack
+            data: bytes = download.read()
+        return data
+
     def batch(self, batch_id: str) -> dict[str, Any]:
         reply = self.request("GET", f"/batches/{batch_id}")
         assert reply.status == 200, reply
@@ -105,6 +141,11 @@ class Api:
             if not token:
                 return collected
         raise AssertionError("nextToken never ran out")
+
+
+class _NoRedirect(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, *args: Any, **kwargs: Any) -> None:
+        return None
 
 
 def _json(data: bytes) -> Any:

@@ -16,29 +16,11 @@ from unittest.mock import ANY
 import pytest
 
 from local.stack import OfflineStack
-from tests.integration.client import Api, Reply
+from tests.integration.client import Api
 from tests.integration.conftest import SlowContents
 from tests.integration.contract_server import Behaviour, Call, ContractServer
 
 PRICE = "content.update-price"
-
-
-class _NoRedirect(urllib.request.HTTPRedirectHandler):
-    def redirect_request(self, *args: Any, **kwargs: Any) -> None:
-        return None
-
-
-def _report_redirect(user: Api, batch_id: str, query: str) -> Reply:
-    """The API's answer itself (a 303), not the download it points to."""
-    opener = urllib.request.build_opener(_NoRedirect)
-    request = urllib.request.Request(  # noqa: S310 - local stack
-        f"{user.base_url}/batches/{batch_id}/report{query}", headers={"authorization": f"Bearer {user.token}"}
-    )
-    try:
-        with opener.open(request, timeout=30) as reply:
-            return Reply(reply.status, dict(reply.headers.items()), reply.read())
-    except urllib.error.HTTPError as e:
-        return Reply(e.code, dict(e.headers.items()), json.loads(e.read() or b"null"))
 
 
 def _download(url: str) -> str:
@@ -61,7 +43,7 @@ def test_a_final_batch_has_csv_and_jsonl_reports_behind_presigned_links(user: Ap
     batch_id = user.submit(PRICE, [good[0], "missing", good[1]], {"newPrice": 5})["batchId"]
     user.wait_final(batch_id)
 
-    reply = _report_redirect(user, batch_id, "")
+    reply = user.report_redirect(batch_id, "")
     assert reply.status == 303, reply
     rows = list(csv.DictReader(io.StringIO(_download(reply.headers["location"]))))
     assert [(r["index"], r["itemId"], r["status"], r["errorCode"]) for r in rows] == [
@@ -74,7 +56,7 @@ def test_a_final_batch_has_csv_and_jsonl_reports_behind_presigned_links(user: Ap
     assert json.loads(rows[0]["output"]) == {"contentId": good[0], "previousPrice": 100, "price": 5, "txId": ANY}
     assert rows[1]["output"] == ""
 
-    failed = _report_redirect(user, batch_id, "?format=jsonl&scope=failed")
+    failed = user.report_redirect(batch_id, "?format=jsonl&scope=failed")
     lines = [json.loads(line) for line in _download(failed.headers["location"]).splitlines()]
     assert [(line["itemId"], line["errorCode"], line["warnings"]) for line in lines] == [("missing", "not_found", [])]
 
@@ -83,11 +65,11 @@ def test_a_report_is_refused_before_the_batch_is_final_and_to_other_owners(
     user: Api, other_user: Api, slow_contents: SlowContents
 ) -> None:
     batch_id = user.submit(PRICE, slow_contents(3, 0.3), {"newPrice": 5}, maxConcurrency=1)["batchId"]
-    early = _report_redirect(user, batch_id, "")
+    early = user.report_redirect(batch_id, "")
     assert (early.status, early.body["error"]["code"]) == (409, "batch_not_finished")
     user.wait_final(batch_id)
-    assert _report_redirect(other_user, batch_id, "").status == 404
-    assert _report_redirect(user, batch_id, "?format=xml").status == 400
+    assert other_user.report_redirect(batch_id, "").status == 404
+    assert user.report_redirect(batch_id, "?format=xml").status == 400
 
 
 @pytest.fixture(scope="module")
