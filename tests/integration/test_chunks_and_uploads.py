@@ -129,7 +129,9 @@ def test_a_chunk_run_again_after_a_crash_applies_no_item_twice_and_loses_no_resu
             # Ran once: a second application would have seen the new price as the previous one.
             assert calls[item["itemId"]] == 1
             assert item["output"]["previousPrice"] == 100
-    assert len(replayed) <= 4  # at most the items in flight when it crashed
+    # The crash lost results not yet written (those since the last write, those in flight): run again, they
+    # found their change applied.
+    assert 0 < len(replayed) < 40
     assert all(user.request("GET", f"/content/{cid}").body["price"] == 3 for cid in ids)
 
 

@@ -22,6 +22,9 @@ URL_LIFETIME = timedelta(minutes=15)
 _UPLOAD_LIFETIME = timedelta(days=2)
 
 
+_CONTENT_TYPES = {ManifestFormat.JSONL: "application/x-ndjson", ManifestFormat.CSV: "text/csv"}
+
+
 def _key(upload_id: str) -> dict[str, Any]:
     return {"pk": to_attr(f"UPLOAD#{upload_id}"), "sk": to_attr("META")}
 
@@ -50,7 +53,10 @@ class S3Uploads:
                 Params={"Bucket": self._bucket, "Key": upload_key(upload_id)},
                 ExpiresIn=int(URL_LIFETIME.total_seconds()),
             )
-        return UploadTicket(upload_id, url, {}, now + URL_LIFETIME, MAX_BYTES)
+        # Not signed, so `curl -T file "$url"` works as well; sent, it labels the object (and keeps HTTP clients
+        # that default to a form type from having the body read as a form on the way).
+        headers = {"Content-Type": _CONTENT_TYPES[fmt]}
+        return UploadTicket(upload_id, url, headers, now + URL_LIFETIME, MAX_BYTES)
 
     def claim(self, owner: str, upload_id: str, batch_id: str) -> ItemSource:
         with aws_errors("reading an upload"):
