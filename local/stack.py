@@ -20,6 +20,7 @@ from local.gateway import LOCAL_PREFIX, LocalGateway
 from local.invoker import LambdaInvoker
 from local.issuer import LocalIssuer
 from local.moto_memory import MotoMemory
+from local.moto_transactions import MotoTransactions
 from local.policies import deployed_roles
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -49,6 +50,7 @@ class OfflineStack:
         self._events: ExecutionEvents | None = None
         # moto keeps what nothing reads (dead DynamoDB items, finished threads): let go, for long sessions.
         self._memory = MotoMemory()
+        self._transactions = MotoTransactions()
         self.issuer: LocalIssuer | None = None
 
     @property
@@ -70,6 +72,7 @@ class OfflineStack:
         logging.getLogger("moto.stepfunctions.parser.asl").setLevel(logging.CRITICAL)
         default_user_config["stepfunctions"]["execute_state_machine"] = True
         self._memory.install()
+        self._transactions.install()
         self._moto = LocalAwsServer(self.access, ip_address=cfg.host, port=cfg.aws_port)
         self._moto.start()
         endpoint = self.aws_endpoint
@@ -123,6 +126,7 @@ class OfflineStack:
         if self._moto:
             self._moto.stop()
         self._memory.uninstall()
+        self._transactions.uninstall()
 
     def output(self, name: str) -> str:
         assert self.deployment is not None

@@ -31,7 +31,7 @@ from batchops.domain.models import (
     Plan,
     StopReason,
 )
-from batchops.domain.ports import UploadTicket
+from batchops.domain.ports import LiveState, UploadTicket
 from batchops.domain.reports import ReportFormat, ReportKey, ReportScope
 
 
@@ -137,6 +137,10 @@ class InMemoryBatches:
         self.batches[batch_id] = replace(self.batches[batch_id], notified=True)
 
     # ChunkRepository
+
+    def live_state(self, batch_id: str) -> LiveState | None:
+        batch = self.batches.get(batch_id)
+        return LiveState(batch.stop_reason, batch.is_final, batch.counts) if batch else None
 
     def plan(self, batch_id: str, plan: Plan, total_items: int, source: ItemSource, chunks: Sequence[Chunk]) -> None:
         for chunk in chunks:
@@ -317,7 +321,7 @@ class InMemoryContent:
     def get(self, content_id: str) -> Content | None:
         return self.contents.get(content_id)
 
-    def apply(self, change: Change) -> Content:
+    def apply(self, change: Change) -> dict[str, Any]:
         before = self.contents.get(change.content_id)
         if before is None or before.owner != change.owner:
             raise ContentNotFoundError(change.content_id)
@@ -341,7 +345,7 @@ class InMemoryContent:
         self.contents[change.content_id] = replace(
             before, **updates, updated_at=change.at, last_batch_id=change.batch_id, last_change_id=change.change_id
         )
-        return before
+        return {name: getattr(before, field) for name, field in fields.items() if name in change.attributes}
 
 
 @dataclass

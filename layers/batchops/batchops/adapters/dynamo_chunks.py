@@ -29,8 +29,11 @@ from batchops.adapters.dynamo_keys import (
 from batchops.domain.chunks import Chunk, ChunkState, Lease
 from batchops.domain.errors import LeaseLostError, StoreUnavailableError
 from batchops.domain.models import (
+    FINAL_STATUSES,
     Batch,
     BatchItem,
+    BatchStatus,
+    Counts,
     ErrorInfo,
     ItemOutcome,
     ItemRef,
@@ -39,6 +42,7 @@ from batchops.domain.models import (
     Plan,
     StopReason,
 )
+from batchops.domain.ports import LiveState
 
 # Results per group record: compressed, a group stays far below DynamoDB's 400 KB per record.
 _GROUP_SIZE = 200
@@ -99,6 +103,26 @@ class DynamoChunkRepository:
 
     def request_stop(self, batch_id: str, reason: StopReason) -> None:
         self._batches.request_stop(batch_id, reason)
+
+    def live_state(self, batch_id: str) -> LiveState | None:
+        with aws_errors("reading the state of a batch"):
+            reply = self._db.get_item(
+                TableName=self._table,
+                Key=meta_key(batch_id),
+                ConsistentRead=True,
+                # Only what a chunk looks at, read once per `threads` items: not the batch's params and options.
+                ProjectionExpression="#status, stopReason, succeededItems, failedItems, itemDurationMs",
+                ExpressionAttributeNames={"#status": "status"},
+            )
+        if "Item" not in reply:
+            return None
+        r = from_item(reply["Item"])
+        reason = r.get("stopReason")
+        return LiveState(
+            StopReason(reason) if reason else None,
+            BatchStatus(r["status"]) in FINAL_STATUSES,
+            Counts(succeeded=r["succeededItems"], failed=r["failedItems"], item_duration_ms=r["itemDurationMs"]),
+        )
 
     def plan(self, batch_id: str, plan: Plan, total_items: int, source: ItemSource, chunks: Sequence[Chunk]) -> None:
         records = [

@@ -1,6 +1,6 @@
 """What content operations need from the outside world."""
 
-from typing import Protocol
+from typing import Any, Protocol
 
 from batchops.content.models import Change, Content
 
@@ -11,8 +11,8 @@ class ContentRepository(Protocol):
 
     def get(self, content_id: str) -> Content | None: ...
 
-    def apply(self, change: Change) -> Content:
-        """Apply a change if the caller owns the item; returns the item as it was before.
+    def apply(self, change: Change) -> dict[str, Any]:
+        """Apply a change if the caller owns the item; returns the changed attributes' values before it.
 
         Raises ContentNotFoundError (missing or another owner's), ContentRemovedError, ChangeReplayedError (the
         same batch item applied it already)."""

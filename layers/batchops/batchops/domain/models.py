@@ -18,6 +18,9 @@ class BatchStatus(StrEnum):
     CANCELLED = "cancelled"
 
 
+FINAL_STATUSES = frozenset({BatchStatus.COMPLETED, BatchStatus.FAILED, BatchStatus.CANCELLED})
+
+
 class ItemStatus(StrEnum):
     PENDING = "pending"
     SUCCEEDED = "succeeded"
@@ -135,7 +138,7 @@ class Batch:
 
     @property
     def is_final(self) -> bool:
-        return self.status in (BatchStatus.COMPLETED, BatchStatus.FAILED, BatchStatus.CANCELLED)
+        return self.status in FINAL_STATUSES
 
     @property
     def progress_percent(self) -> float:

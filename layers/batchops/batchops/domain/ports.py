@@ -75,8 +75,19 @@ class ChunkReader(Protocol):
         """The items of a chunk recorded so far (finished), in no particular order."""
 
 
+@dataclass(frozen=True)
+class LiveState:
+    """What a running chunk needs to know of its batch, read often: whether to stop, and the counts."""
+
+    stop_reason: StopReason | None
+    is_final: bool
+    counts: Counts
+
+
 class ChunkRepository(ChunkReader, Protocol):
     def get(self, batch_id: str) -> Batch | None: ...
+
+    def live_state(self, batch_id: str) -> LiveState | None: ...
 
     def request_stop(self, batch_id: str, reason: StopReason) -> None: ...
 

@@ -36,10 +36,8 @@ def system_failure(error_name: str) -> ItemOutcome:
 
 @dataclass(frozen=True)
 class Timing:
-    # Recorded results are written, and the stop flag and counts read, at least this often.
+    # Recorded results are written, and the batch's counts read again, at least this often.
     flush_ms: float = 1000.0
-    # No item starts without a look at the stop flag at most this old.
-    stop_check_ms: float = 50.0
 
 
 @dataclass(frozen=True)
@@ -139,8 +137,11 @@ class _Session:
         self.known_counts = self.batch.counts
         self.lock = threading.Lock()
         self.flush_lock = threading.Lock()
-        now = self.processor.clock.monotonic_ms()
-        self.last_flush = self.last_check = now
+        # Items started, and up to how many may start (see _permit).
+        self.starts = self.allowed = 0
+        self.looking = False
+        self.looked = threading.Condition(self.lock)
+        self.last_flush = self.processor.clock.monotonic_ms()
 
     def work_on_threads(self) -> None:
         threads = min(self.run.threads, len(self.todo))
@@ -154,9 +155,13 @@ class _Session:
     def _work(self) -> None:
         clock = self.processor.clock
         while True:
-            self._look_at_stop_flag()
             with self.lock:
                 if self.stopped or not self.todo or clock.monotonic_ms() >= self.run.deadline_ms:
+                    return
+            if not self._permit():
+                return
+            with self.lock:
+                if not self.todo:
                     return
                 index, ref = self.todo.popleft()
             item = BatchItem(self.batch.batch_id, index, ref)
@@ -215,26 +220,44 @@ class _Session:
             failed=known.failed + sum(i.status is ItemStatus.FAILED for i in self.buffer),
         )
 
-    def _look_at_stop_flag(self) -> None:
-        clock, timing = self.processor.clock, self.processor.timing
-        if clock.monotonic_ms() - self.last_check < timing.stop_check_ms:
-            return
-        # One thread looks while the others go on with the flag they know, at most stop_check_ms old.
-        if not self.flush_lock.acquire(blocking=False):
-            return
+    def _permit(self) -> bool:
+        """Leave to start one item. A look at the stop flag that began when `n` items had started allows starts
+        up to n + threads: once a stop is recorded, every later look sees it, and the earlier ones allowed at
+        most `threads` more starts. So this chunk starts at most `threads` items after a stop, the batch at most
+        maxConcurrency, for one read per `threads / 2` items, made while the other threads go on."""
+        with self.lock:
+            while True:
+                if self.stopped:
+                    return False
+                if not self.looking and self.allowed - self.starts <= self.run.threads // 2:
+                    self.looking, started_at = True, self.starts
+                    break
+                if self.starts < self.allowed:
+                    self.starts += 1
+                    return True
+                self.looked.wait()
+        self._look(started_at)
+        return self._permit()
+
+    def _look(self, started_at: int) -> None:
         try:
-            self.last_check = clock.monotonic_ms()
             self._apply_live_state()
+        except BatchOpsError as e:
+            with self.lock:
+                self.transient, self.stopped = e, True
         finally:
-            self.flush_lock.release()
+            with self.lock:
+                self.allowed = max(self.allowed, started_at + self.run.threads)
+                self.looking = False
+                self.looked.notify_all()
 
     def _apply_live_state(self) -> None:
-        current = self.processor.repo.get(self.batch.batch_id)
+        live = self.processor.repo.live_state(self.batch.batch_id)
         with self.lock:
-            if current is None or current.stop_reason or current.is_final:
+            if live is None or live.stop_reason or live.is_final:
                 self.stopped = True
                 return
-            self.known_counts = current.counts
+            self.known_counts = live.counts
 
     def _flush(self, done: bool, last: bool = False) -> None:
         with self.flush_lock:
