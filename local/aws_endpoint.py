@@ -10,6 +10,7 @@ import functools
 import threading
 from collections.abc import Callable
 from typing import Any
+from wsgiref.types import WSGIApplication
 
 from moto.dynamodb.models import DynamoDBBackend
 from moto.server import ThreadedMotoServer
@@ -76,6 +77,11 @@ class LocalAwsServer(ThreadedMotoServer):
         assert self._server is not None
         # werkzeug looks its server's app up for each request, so from here on every request goes through.
         self._server.app = self._recorder.wrap(self._server.app)
+
+    def wrap(self, middleware: Callable[[WSGIApplication], WSGIApplication]) -> None:
+        """Put `middleware` in front of every request from now on (make cost meters the requests)."""
+        assert self._server is not None, "start() first"
+        self._server.app = middleware(self._server.app)
 
     def stop(self) -> None:
         super().stop()

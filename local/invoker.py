@@ -103,6 +103,8 @@ class LambdaInvoker:
         self._running: dict[str, int] = {}
         self._peak: dict[str, int] = {}
         self._calls: dict[str, int] = {}
+        # Wall time of the invocations that ran (ms), per function: what Lambda bills, as measured here.
+        self._busy_ms: dict[str, float] = {}
         self._original: Any = None
 
     def register(self, spec: FunctionSpec, runtime: Mapping[str, str]) -> None:
@@ -177,7 +179,10 @@ class LambdaInvoker:
             if fault is not None and fault.crash_after is None:
                 return error_payload(fault.error_type, "injected fault", request_id), True, ""
             crash_after = fault.crash_after if fault is not None else None
+            started = time.monotonic()
             failed, payload, printed = self._run(pool, event_json, request_id, crash_after)
+            with self._stats_lock:
+                self._busy_ms[logical_id] = self._busy_ms.get(logical_id, 0.0) + (time.monotonic() - started) * 1000
         finally:
             self._leave(logical_id)
         if printed:
@@ -262,10 +267,15 @@ class LambdaInvoker:
         with self._stats_lock:
             return self._calls.get(logical_id, 0)
 
+    def busy_ms(self, logical_id: str) -> float:
+        with self._stats_lock:
+            return self._busy_ms.get(logical_id, 0.0)
+
     def reset_stats(self) -> None:
         with self._stats_lock:
             self._peak.clear()
             self._calls.clear()
+            self._busy_ms.clear()
 
     def _enter(self, logical_id: str) -> None:
         with self._stats_lock:

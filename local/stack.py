@@ -128,6 +128,12 @@ class OfflineStack:
         self._memory.uninstall()
         self._transactions.uninstall()
 
+    @property
+    def aws_server(self) -> LocalAwsServer:
+        """The local AWS endpoint (bench/cost.py meters its requests)."""
+        assert self._moto is not None, "start() first"
+        return self._moto
+
     def output(self, name: str) -> str:
         assert self.deployment is not None
         return self.deployment.outputs[name]

@@ -35,7 +35,7 @@ def test_ten_thousand_items_are_created_in_one_batch_then_repriced_from_an_uploa
     assert rows[42]["output"]["title"] == "Loaded 42" and rows[42]["itemId"] is None
 
     upload_id = user.upload(_jsonl(ids))
-    reply = user.submit_upload(PRICE, upload_id, {"newPrice": 7}, maxConcurrency=100, chunkSize=500)
+    reply = user.submit_upload(PRICE, upload_id, {"newPrice": 7}, maxConcurrency=50, chunkSize=500)
     assert reply.status == 202, reply
     assert reply.body["totalItems"] is None  # counted when the manifest is checked
     assert reply.body["source"] == {"uploadId": upload_id, "format": "jsonl"}
@@ -123,8 +123,9 @@ def test_a_chunk_run_again_after_a_crash_applies_no_item_twice_and_loses_no_resu
     calls = Counter(content_id for content_id in ids for _ in contract.calls_for(content_id))
     for item in items:
         if item["itemId"] in replayed:
-            # Applied before the crash, not recorded: its database change is not repeated, only its sync.
-            assert calls[item["itemId"]] == 2
+            # Applied before the crash, not recorded: its database change is not repeated, its sync is sent
+            # again (or for the first time, if the crash came between the change and the sync).
+            assert calls[item["itemId"]] in (1, 2)
         else:
             # Ran once: a second application would have seen the new price as the previous one.
             assert calls[item["itemId"]] == 1

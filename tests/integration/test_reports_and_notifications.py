@@ -315,7 +315,8 @@ def test_a_cancel_is_no_error_in_the_logs_and_each_log_line_names_its_own_batch(
     capfd.readouterr()
     at = (datetime.now(UTC) + timedelta(hours=1)).isoformat()
     scheduled = user.submit(PRICE, ["a"], {"newPrice": 5}, scheduledFor=at)["batchId"]
-    running = user.submit(PRICE, slow_contents(6, 0.2), {"newPrice": 5}, maxConcurrency=1)["batchId"]
+    # Counts move with each write of results (about once a second): enough items to cancel mid-run.
+    running = user.submit(PRICE, slow_contents(20, 0.2), {"newPrice": 5}, maxConcurrency=1)["batchId"]
     user.wait_for(running, lambda b: b["processedItems"] >= 1)
     for batch_id in (scheduled, running):
         assert user.request("POST", f"/batches/{batch_id}/cancel").status == 202

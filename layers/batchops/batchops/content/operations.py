@@ -131,7 +131,8 @@ def update_price(task: ItemTask, params: UpdatePriceParams, res: ContentResource
     message = f"Price updated to {price}"
     try:
         before = res.content.apply(_change(task, {"price": price}, require_active=True))
-        output = {"contentId": content_id, "previousPrice": before["price"], "price": price}
+        # Absent: the price was already this one (an update that changes nothing may return nothing for it).
+        output = {"contentId": content_id, "previousPrice": before.get("price", price), "price": price}
     except ContentNotFoundError:
         return _not_found()
     except ContentRemovedError:
