@@ -14,12 +14,13 @@ CHECKOV_STAMP := $(CHECKOV_VENV)/.installed
 PYTHON ?= $(shell for c in python3.12 $$HOME/.pyenv/versions/3.12*/bin/python3.12 /usr/bin/python3.12 python3; do \
 	if command -v $$c >/dev/null 2>&1 && $$c -c 'import sys; sys.exit(sys.version_info < (3, 12))' 2>/dev/null; then echo $$c; break; fi; done)
 
-.PHONY: help venv run test lint typecheck cfn-lint pytest unit integration bench sam-venv sam-image sam-test checkov clean
+.PHONY: help venv run test lint typecheck cfn-lint pytest unit integration bench cost sam-venv sam-image sam-test checkov clean
 
 help:
 	@echo "make run    - the local stack: HTTP API on 127.0.0.1:$${API_PORT:-3000}, AWS endpoint on 127.0.0.1:$${AWS_PORT:-5000}"
 	@echo "make test   - ruff, mypy, cfn-lint, checkov and the whole pytest suite (what CI runs)"
 	@echo "make bench  - throughput and overhead figures of the offline stack, then its memory over 20 batches"
+	@echo "make cost   - what a 10,000-item batch did offline, priced: dollars per 1,000,000 items on AWS"
 	@echo "make sam-test - sam validate, sam build, sam local invoke of every event, sam local start-api (needs root for docker)"
 
 $(STAMP): requirements-dev.txt layers/batchops/requirements.txt
@@ -98,6 +99,9 @@ test: lint typecheck cfn-lint checkov pytest
 bench: $(STAMP)
 	$(BIN)/python -m bench.throughput
 	$(BIN)/python -m bench.memory
+
+cost: $(STAMP)
+	$(BIN)/python -m bench.cost
 
 clean:
 	rm -rf $(VENV) $(SAM_VENV) $(CHECKOV_VENV) .mypy_cache .ruff_cache .pytest_cache .aws-sam

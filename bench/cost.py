@@ -55,6 +55,8 @@ class Meter:
     read_units: float = 0.0
     write_units: float = 0.0
     requests: Counter[str] = field(default_factory=Counter)
+    # Requests of these signers are not the batch's (the client polling GET /batches/{batchId}).
+    ignored: set[str] = field(default_factory=set)
 
     def __post_init__(self) -> None:
         self._lock = threading.Lock()
@@ -62,6 +64,8 @@ class Meter:
     def wrap(self, app: WSGIApplication) -> WSGIApplication:
         def metered(environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
             who = signer(environ)
+            if who is not None and who.access_key in self.ignored:
+                return app(environ, start_response)
             service = who.service if who else "?"
             if service != "dynamodb":
                 self._count(f"{service} {environ['REQUEST_METHOD']}")
@@ -162,13 +166,18 @@ def main(items: int) -> None:
     api = Api(stack.api_url, stack.issuer.issue(f"cost-{uuid.uuid4().hex[:6]}"))
     bodies = [{"title": f"Item {i}", "contentType": "article", "price": 100} for i in range(items)]
     created = api.wait_final(api.submit("content.create", bodies, {}, maxConcurrency=20)["batchId"], timeout=3600)
-    ids = [json.loads(line)["output"]["contentId"] for line in api.report(created["batchId"], "?format=jsonl").split()]
+    report = api.report(created["batchId"], "?format=jsonl")
+    ids = [json.loads(line)["output"]["contentId"] for line in report.splitlines()]
 
     meter = Meter()
     stack.aws_server.wrap(meter.wrap)
     stack.invoker.reset_stats()
     started = time.monotonic()
-    batch = api.wait_final(api.submit("content.update-price", ids, {"newPrice": 5})["batchId"], timeout=3600)
+    submitted = api.submit("content.update-price", ids, {"newPrice": 5})
+    # What follows of the API (polling for the final status) is the client's choice, not the batch's cost.
+    meter.ignored.add("ApiFunction")
+    submit_ms = stack.invoker.busy_ms("ApiFunction")
+    batch = api.wait_final(submitted["batchId"], timeout=3600)
     seconds = time.monotonic() - started
     assert batch["succeededItems"] == items, batch
 
@@ -188,12 +197,13 @@ def main(items: int) -> None:
             "children's duration at 64 MB",
         ),
     ]
-    invocations = gb_seconds = 0.0
+    invocations, gb_seconds = 1.0, functions["ApiFunction"].memory_mb / 1024 * submit_ms / 1000
     for logical_id, spec in functions.items():
-        invocations += stack.invoker.calls(logical_id)
-        gb_seconds += spec.memory_mb / 1024 * stack.invoker.busy_ms(logical_id) / 1000
+        if logical_id != "ApiFunction":
+            invocations += stack.invoker.calls(logical_id)
+            gb_seconds += spec.memory_mb / 1024 * stack.invoker.busy_ms(logical_id) / 1000
     lines += [
-        ("lambda request", invocations, "every function, API included"),
+        ("lambda request", invocations, "every function; of the API, the submit"),
         ("lambda GB-second", gb_seconds, "measured offline (moto is slower than AWS)"),
         ("dynamodb write unit", meter.write_units, "from item sizes; transactions x2"),
         ("dynamodb read unit", meter.read_units, "from item sizes; eventually consistent x0.5"),

@@ -1,62 +1,132 @@
-"""Throughput of the offline stack: one batch per concurrency setting, figures printed, nothing asserted.
+"""Speed of the offline stack: figures printed, nothing asserted. Shared machines are noisy: compare the ratios
+within one run, not absolute numbers across runs.
 
-Shared machines are noisy: compare the ratios within one run, not absolute numbers across runs.
-    python -m bench.throughput [items]"""
+1. With a downstream contract service answering in 100 ms (a loopback server): 200 items at maxConcurrency
+   10, their efficiency ((200 x 0.1 s / 10) / measured seconds) and the speed-up over a plain sequential
+   loop doing the same work against the same endpoints; then the peak concurrency seen downstream for
+   maxConcurrency 1, 10 and 100.
+2. Without a downstream call: a 10,000-item content.update-price batch (items/s), then a 100,000-item one
+   from an upload (the peak RSS of the whole stack: server, fork server, environments), and a cancel of
+   another 100,000-item batch (seconds until it is final).
+    python -m bench.throughput [items] [big_items]"""
 
-import resource
+import json
 import sys
 import time
 import uuid
+from collections.abc import Callable, Sequence
+from datetime import UTC, datetime
 
+from batchops.adapters.contract_http import HttpContractGateway
+from batchops.adapters.dynamo_content import DynamoContentRepository
+from batchops.content.models import Change
+from bench.memory import TreeMemory
 from local.stack import OfflineStack, StackConfig
 from tests.integration.client import Api
+from tests.integration.contract_server import Behaviour, ContractServer
+
+DOWNSTREAM_SECONDS = 0.1
 
 
-def main(items: int) -> None:
-    stack = OfflineStack(StackConfig(api_port=0, aws_port=0, parameters={"LogLevel": "ERROR"})).start()
+def _stack(**parameters: str) -> tuple[OfflineStack, Api]:
+    stack = OfflineStack(StackConfig(api_port=0, aws_port=0, parameters={"LogLevel": "ERROR", **parameters})).start()
     assert stack.issuer is not None
-    api = Api(stack.api_url, stack.issuer.issue(f"bench-{uuid.uuid4().hex[:6]}"))
-    sfn = stack.client("stepfunctions")
+    return stack, Api(stack.api_url, stack.issuer.issue(f"bench-{uuid.uuid4().hex[:6]}"))
+
+
+def _jsonl(values: Sequence[object]) -> bytes:
+    return "".join(json.dumps(v) + "\n" for v in values).encode()
+
+
+def _create(api: Api, count: int) -> list[str]:
+    """`count` content items, created by one content.create batch from an upload; their ids in order."""
+    bodies = [{"title": f"Item {i}", "contentType": "article", "price": 100} for i in range(count)]
+    reply = api.submit_upload("content.create", api.upload(_jsonl(bodies)), {}, maxConcurrency=20)
+    batch = api.wait_final(reply.body["batchId"], timeout=7200)
+    assert batch["succeededItems"] == count, batch
+    report = api.report(batch["batchId"], "?format=jsonl")
+    return [json.loads(line)["output"]["contentId"] for line in report.splitlines()]
+
+
+def _price_batch(api: Api, ids: list[str], price: int, **options: int) -> float:
+    """Seconds from submit to final status of a content.update-price batch."""
     started = time.perf_counter()
-    ids = api.create_contents(items)
-    create_ms = (time.perf_counter() - started) * 1000 / items
-    print(f"{items} items; POST /content: {create_ms:.1f} ms per item\n")
-    print(
-        f"{'concurrency':>11} {'submit ms':>9} {'batch s':>8} {'items/s':>8} {'speed-up':>8} "
-        f"{'item ms':>8} {'events/item':>11} {'peak':>5}"
-    )
-    baseline = None
-    for concurrency in (1, 5, 10, 40):
-        stack.invoker.reset_stats()
-        t0 = time.perf_counter()
-        batch_id = api.submit("content.update-price", ids, {"newPrice": concurrency}, maxConcurrency=concurrency)[
-            "batchId"
-        ]
-        submit_ms = (time.perf_counter() - t0) * 1000
-        batch = api.wait_final(batch_id, timeout=600)
-        elapsed = time.perf_counter() - t0
-        assert batch["succeededItems"] == items, batch
-        events = 0
-        kwargs = {"executionArn": batch["executionArn"], "maxResults": 1000}
-        while True:
-            page = sfn.get_execution_history(**kwargs)
-            events += len(page["events"])
-            if "nextToken" not in page:
-                break
-            kwargs["nextToken"] = page["nextToken"]
-        rate = items / elapsed
-        baseline = baseline or rate
-        print(
-            f"{concurrency:>11} {submit_ms:>9.0f} {elapsed:>8.2f} {rate:>8.1f} {rate / baseline:>7.1f}x "
-            f"{batch['avgItemDurationMs']:>8.1f} {events / items:>11.2f} "
-            f"{stack.invoker.peak_concurrency('ProcessItemFunction'):>5}"
-        )
-    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    # The handlers run in environments of their own: bench.memory measures the whole process tree.
-    print(f"\npeak RSS of the stack process (moto, gateway, state machine interpreter): {peak_mb:.0f} MiB")
-    print("events/item x 1,000 items must stay well under the 25,000-event limit of a Standard execution")
-    stack.stop()
+    batch = api.wait_final(api.submit("content.update-price", ids, {"newPrice": price}, **options)["batchId"], 3600)
+    assert batch["succeededItems"] == len(ids), batch
+    return time.perf_counter() - started
+
+
+def _timed(run: Callable[[], object]) -> float:
+    started = time.perf_counter()
+    run()
+    return time.perf_counter() - started
+
+
+def downstream_figures(items: int) -> None:
+    contract = ContractServer(default=Behaviour(delay_seconds=DOWNSTREAM_SECONDS))
+    stack, api = _stack(ContractEndpointUrl=contract.url, ContractTimeoutSeconds="5")
+    try:
+        ids = _create(api, max(items, 400))
+        mc = 10
+        seconds = _price_batch(api, ids[:items], 1, maxConcurrency=mc)
+        ideal = items * DOWNSTREAM_SECONDS / mc
+        # The loop a web server would run: the same database change and the same downstream call, one by one.
+        repo = DynamoContentRepository(stack.output("ContentTableName"), stack.client("dynamodb"))
+        gateway = HttpContractGateway(contract.url, 5)
+        owner = api.owner or ""
+
+        def loop() -> None:
+            for n, content_id in enumerate(ids[:items]):
+                repo.apply(Change(content_id, owner, {"price": 2}, "loop", f"loop#{n}", datetime.now(UTC), True))
+                gateway.update_price(content_id, 2)
+
+        sequential = _timed(loop)
+        print(f"{items} items, downstream {DOWNSTREAM_SECONDS * 1000:.0f} ms per call, maxConcurrency {mc}:")
+        print(f"  batch {seconds:.2f} s (ideal {ideal:.2f} s): efficiency {ideal / seconds:.2f}")
+        print(f"  plain sequential loop {sequential:.2f} s: speed-up {sequential / seconds:.1f}x\n")
+        print(f"{'maxConcurrency':>14} {'items':>6} {'peak downstream':>16} {'seconds':>8}")
+        for mc in (1, 10, 100):
+            count = max(4 * mc, 40)
+            contract.take_peak()
+            took = _price_batch(api, ids[:count], mc, maxConcurrency=mc)
+            print(f"{mc:>14} {count:>6} {contract.take_peak():>16} {took:>8.1f}")
+    finally:
+        stack.stop()
+        contract.stop()
+
+
+def scale_figures(items: int, big: int) -> None:
+    stack, api = _stack()
+    try:
+        ids = _create(api, big)
+        took = _price_batch(api, ids[:items], 3)
+        print(f"\n{items:,} items, content.update-price, default options, no downstream call:")
+        print(f"  {took:.1f} s, {items / took:.0f} items/s")
+
+        options = {"maxConcurrency": 100, "chunkSize": 1000}
+        started, peak = time.perf_counter(), TreeMemory.measure()
+        batch_id = api.submit_upload("content.update-price", api.upload(_jsonl(list(ids))), {"newPrice": 4}, **options)
+        while (batch := api.batch(batch_id.body["batchId"]))["status"] not in ("completed", "failed", "cancelled"):
+            now = TreeMemory.measure()
+            peak = max(peak, now, key=lambda m: m.tree_pss)
+            time.sleep(2)
+        took = time.perf_counter() - started
+        print(f"{big:,} items from an upload, {options}: {batch['status']} in {took:.0f} s, {big / took:.0f} items/s")
+        print(f"  peak memory: stack process RSS {peak.stack_rss:.0f} MiB, whole tree PSS {peak.tree_pss:.0f} MiB")
+
+        cancelled = api.submit_upload("content.update-price", api.upload(_jsonl(list(ids))), {"newPrice": 5})
+        cancelled_id = cancelled.body["batchId"]
+        api.wait_for(cancelled_id, lambda b: b["processedItems"] >= 1000, timeout=600)
+        started = time.perf_counter()
+        api.request("POST", f"/batches/{cancelled_id}/cancel")
+        final = api.wait_final(cancelled_id, timeout=600)
+        took = time.perf_counter() - started
+        print(f"cancel of a {big:,}-item batch: {final['status']} {took:.1f} s after the cancel")
+        print(f"  {final['cancelledItems']:,} cancelled, {final['processedItems']:,} processed")
+    finally:
+        stack.stop()
 
 
 if __name__ == "__main__":
-    main(int(sys.argv[1]) if len(sys.argv) > 1 else 200)
+    downstream_figures(200)
+    scale_figures(int(sys.argv[1]) if len(sys.argv) > 1 else 10_000, int(sys.argv[2]) if len(sys.argv) > 2 else 100_000)
