@@ -228,9 +228,6 @@ class InMemoryItemStore:
         self.objects[key] = json.dumps([c.number for c in chunks]).encode()
         return key
 
-    def discard(self, source: ItemSource) -> None:
-        self.objects.pop(source.key, None)
-
 
 @dataclass
 class InMemoryUploads:

@@ -68,7 +68,3 @@ class S3ItemStore:
         with aws_errors("storing the chunk list of a batch"):
             self._s3.put_object(Bucket=self._bucket, Key=key, Body=body, ContentType="application/json")
         return key
-
-    def discard(self, source: ItemSource) -> None:
-        with aws_errors("deleting a manifest"):
-            self._s3.delete_object(Bucket=self._bucket, Key=source.key)

@@ -48,10 +48,9 @@ class BatchItems:
         recorded = {item.index: item for item in self.chunks.results(batch.batch_id, chunk.number)}
         if len(recorded) == chunk.count:
             return [recorded[i] for i in chunk.indices]
-        return [recorded.get(index) or self._unrecorded(batch, index, ref) for index, ref in self._inputs(batch, chunk)]
-
-    def _inputs(self, batch: Batch, chunk: Chunk) -> Iterator[tuple[int, ItemRef]]:
-        return self.inputs.items(batch, chunk)
+        return [
+            recorded.get(index) or self._unrecorded(batch, index, ref) for index, ref in self.inputs.items(batch, chunk)
+        ]
 
     @staticmethod
     def _unrecorded(batch: Batch, index: int, ref: ItemRef) -> BatchItem:

@@ -124,8 +124,6 @@ class ItemStore(Protocol):
     def put_chunk_list(self, batch_id: str, run: int, chunks: Sequence[Chunk]) -> str:
         """The chunks a round of the workflow runs (what its Map reads); returns where it is."""
 
-    def discard(self, source: ItemSource) -> None: ...
-
 
 class HourlyLimits(Protocol):
     def take(self, owner: str, now: datetime, limit: int) -> bool:
