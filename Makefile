@@ -96,12 +96,13 @@ integration: $(STAMP)
 
 test: lint typecheck cfn-lint checkov pytest
 
+# The benches use the layer's package too (a plain loop over the same adapters, in bench.throughput).
 bench: $(STAMP)
-	$(BIN)/python -m bench.throughput
-	$(BIN)/python -m bench.memory
+	PYTHONPATH=layers/batchops $(BIN)/python -m bench.throughput
+	PYTHONPATH=layers/batchops $(BIN)/python -m bench.memory
 
 cost: $(STAMP)
-	$(BIN)/python -m bench.cost
+	PYTHONPATH=layers/batchops $(BIN)/python -m bench.cost
 
 clean:
 	rm -rf $(VENV) $(SAM_VENV) $(CHECKOV_VENV) .mypy_cache .ruff_cache .pytest_cache .aws-sam
