@@ -210,3 +210,19 @@ def test_a_round_that_finished_nothing_is_stalled_and_lists_no_chunks() -> None:
     assert (second.chunk_count, second.stalled, second.processed) == (1, False, 1)
     third = world.preparer.next_round(batch_id, 2, Progress(second.chunk_count, second.processed))
     assert third.stalled and third.chunks_key is None
+
+
+def test_a_chunk_out_of_time_leaves_the_rest_for_its_next_invocation_and_records_nothing_twice() -> None:
+    world = World()
+    for cid in "abcdef":
+        world.content.create(content(cid))
+    batch_id = world.submit_with(list("abcdef"), BatchOptions(max_concurrency=1))
+    world.start(batch_id)
+    now = world.clock.now()
+    # The fake clock moves 7 ms per reading: room for a couple of items, not six.
+    deadline = world.clock.monotonic_ms() + 60
+    first = world.processor.run(ChunkRun(batch_id, 0, 1, Lease("x", 0, now, now + timedelta(minutes=5)), deadline))
+    assert not first.done and 0 < first.succeeded < 6
+    second = world.run_chunk(batch_id, 0)
+    assert second.done and first.succeeded + second.succeeded == 6
+    assert world.repo.batches[batch_id].counts.succeeded == 6
