@@ -31,7 +31,8 @@ DOWNSTREAM_SECONDS = 0.1
 def _stack(**parameters: str) -> tuple[OfflineStack, Api]:
     stack = OfflineStack(StackConfig(api_port=0, aws_port=0, parameters={"LogLevel": "ERROR", **parameters})).start()
     assert stack.issuer is not None
-    return stack, Api(stack.api_url, stack.issuer.issue(f"bench-{uuid.uuid4().hex[:6]}"))
+    owner = f"bench-{uuid.uuid4().hex[:6]}"
+    return stack, Api(stack.api_url, stack.issuer.issue(owner), owner)
 
 
 def _jsonl(values: Sequence[object]) -> bytes:
@@ -73,7 +74,7 @@ def downstream_figures(items: int) -> None:
         # The loop a web server would run: the same database change and the same downstream call, one by one.
         repo = DynamoContentRepository(stack.output("ContentTableName"), stack.client("dynamodb"))
         gateway = HttpContractGateway(contract.url, 5)
-        owner = api.owner or ""
+        owner = api.owner or ""  # the same owner as the batch's: the same conditional change
 
         def loop() -> None:
             for n, content_id in enumerate(ids[:items]):
