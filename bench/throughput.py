@@ -91,7 +91,7 @@ def downstream_figures(items: int) -> None:
         contract.default = Behaviour(delay_seconds=1.0)
         print(f"{'maxConcurrency':>14} {'items':>6} {'peak downstream':>16} {'seconds':>8}", flush=True)
         for mc in (1, 10, 100):
-            count = max(2 * mc, 20)
+            count = max(4 * mc, 20)
             contract.take_peak()
             took = _price_batch(api, ids[:count], mc, maxConcurrency=mc)
             print(f"{mc:>14} {count:>6} {contract.take_peak():>16} {took:>8.1f}", flush=True)
