@@ -5,10 +5,11 @@ within one run, not absolute numbers across runs.
    10, their efficiency ((200 x 0.1 s / 10) / measured seconds) and the speed-up over a plain sequential
    loop doing the same work against the same endpoints; then the peak concurrency seen downstream for
    maxConcurrency 1, 10 and 100.
-2. Without a downstream call: a 10,000-item content.update-price batch (items/s), then a 100,000-item one
-   from an upload (the peak RSS of the whole stack: server, fork server, environments), and a cancel of
-   another 100,000-item batch (seconds until it is final).
-    python -m bench.throughput [items] [big_items]"""
+2. Without a downstream call: 100,000 items created by one content.create batch from an upload (items/s,
+   the peak memory of the whole stack: server, fork server, environments), then a 100,000-item
+   content.update-price batch cancelled once 1,000 items are processed (seconds until it is final).
+   (`make cost` times a 10,000-item content.update-price batch.)
+    python -m bench.throughput [--scale-only]"""
 
 import json
 import sys
@@ -100,26 +101,23 @@ def downstream_figures(items: int) -> None:
         contract.stop()
 
 
-def scale_figures(items: int, big: int) -> None:
+def scale_figures(big: int) -> None:
     stack, api = _stack("bench-scale")
     try:
-        ids = _create(api, big)
-        took = _price_batch(api, ids[:items], 3)
-        print(f"\n{items:,} items, content.update-price, default options, no downstream call:")
-        print(f"  {took:.1f} s, {items / took:.0f} items/s")
-
-        options = {"maxConcurrency": 100, "chunkSize": 1000}
+        bodies = [{"title": f"Item {i}", "contentType": "article", "price": 100} for i in range(big)]
         started, peak = time.perf_counter(), TreeMemory.measure()
-        batch_id = api.submit_upload("content.update-price", api.upload(_jsonl(list(ids))), {"newPrice": 4}, **options)
-        while (batch := api.batch(batch_id.body["batchId"]))["status"] not in ("completed", "failed", "cancelled"):
-            now = TreeMemory.measure()
-            peak = max(peak, now, key=lambda m: m.tree_pss)
+        reply = api.submit_upload("content.create", api.upload(_jsonl(bodies)), {}, maxConcurrency=20)
+        while (batch := api.batch(reply.body["batchId"]))["status"] not in ("completed", "failed", "cancelled"):
+            peak = max(peak, TreeMemory.measure(), key=lambda m: m.tree_pss)
             time.sleep(2)
         took = time.perf_counter() - started
-        print(f"{big:,} items from an upload, {options}: {batch['status']} in {took:.0f} s, {big / took:.0f} items/s")
+        print(f"\n{big:,} items (content.create from an upload, maxConcurrency 20): {batch['status']},")
+        print(f"  {batch['succeededItems']:,} succeeded in {took:.0f} s, {big / took:.0f} items/s")
         print(f"  peak memory: stack process RSS {peak.stack_rss:.0f} MiB, whole tree PSS {peak.tree_pss:.0f} MiB")
+        report = api.report(batch["batchId"], "?format=jsonl")
+        ids = [json.loads(line)["output"]["contentId"] for line in report.splitlines()]
 
-        cancelled = api.submit_upload("content.update-price", api.upload(_jsonl(list(ids))), {"newPrice": 5})
+        cancelled = api.submit_upload("content.update-price", api.upload(_jsonl(ids)), {"newPrice": 5})
         cancelled_id = cancelled.body["batchId"]
         api.wait_for(cancelled_id, lambda b: b["processedItems"] >= 1000, timeout=600)
         started = time.perf_counter()
@@ -133,5 +131,6 @@ def scale_figures(items: int, big: int) -> None:
 
 
 if __name__ == "__main__":
-    downstream_figures(200)
-    scale_figures(int(sys.argv[1]) if len(sys.argv) > 1 else 10_000, int(sys.argv[2]) if len(sys.argv) > 2 else 100_000)
+    if "--scale-only" not in sys.argv:
+        downstream_figures(200)
+    scale_figures(100_000)

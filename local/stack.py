@@ -19,6 +19,7 @@ from local.execution_events import ExecutionEvents
 from local.gateway import LOCAL_PREFIX, LocalGateway
 from local.invoker import LambdaInvoker
 from local.issuer import LocalIssuer
+from local.moto_map_workers import MotoMapWorkers
 from local.moto_memory import MotoMemory
 from local.moto_transactions import MotoTransactions
 from local.policies import deployed_roles
@@ -51,6 +52,7 @@ class OfflineStack:
         # moto keeps what nothing reads (dead DynamoDB items, finished threads): let go, for long sessions.
         self._memory = MotoMemory()
         self._transactions = MotoTransactions()
+        self._map_workers = MotoMapWorkers()
         self.issuer: LocalIssuer | None = None
 
     @property
@@ -73,6 +75,7 @@ class OfflineStack:
         default_user_config["stepfunctions"]["execute_state_machine"] = True
         self._memory.install()
         self._transactions.install()
+        self._map_workers.install()
         self._moto = LocalAwsServer(self.access, ip_address=cfg.host, port=cfg.aws_port)
         self._moto.start()
         endpoint = self.aws_endpoint
@@ -127,6 +130,7 @@ class OfflineStack:
             self._moto.stop()
         self._memory.uninstall()
         self._transactions.uninstall()
+        self._map_workers.uninstall()
 
     @property
     def aws_server(self) -> LocalAwsServer:
