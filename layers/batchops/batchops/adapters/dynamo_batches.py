@@ -27,7 +27,7 @@ from batchops.domain.models import (
     StopReason,
 )
 
-_OPEN = {
+OPEN_STATUSES = {
     f":{status.value}": to_attr(status.value)
     for status in (BatchStatus.PENDING, BatchStatus.SCHEDULED, BatchStatus.PROCESSING)
 }
@@ -57,7 +57,7 @@ def to_plan(r: dict[str, Any] | None) -> Plan | None:
 _CURSOR_KEYS = {"pk", "sk", "gsi1pk", "gsi1sk"}
 
 
-def _error_dict(error: ErrorInfo | None) -> dict[str, Any] | None:
+def error_record(error: ErrorInfo | None) -> dict[str, Any] | None:
     if error is None:
         return None
     details = [asdict(d) for d in error.details]
@@ -264,7 +264,7 @@ class DynamoBatchRepository:
             f"SET #status = :status, #error = :error, completedAt = :now, {_SET_COUNTS}",
             {
                 ":status": batch.status.value,
-                ":error": _error_dict(batch.error),
+                ":error": error_record(batch.error),
                 ":now": batch.completed_at,
                 **_count_values(batch.counts),
             },
@@ -278,7 +278,7 @@ class DynamoBatchRepository:
             UpdateExpression=update,
             ConditionExpression="#status IN (:pending, :scheduled, :processing)",
             ExpressionAttributeNames={"#status": "status", "#error": "error"},
-            ExpressionAttributeValues={**{k: to_attr(v) for k, v in values.items()}, **_OPEN},
+            ExpressionAttributeValues={**{k: to_attr(v) for k, v in values.items()}, **OPEN_STATUSES},
         )
 
     def _update_if(self, action: str, **update: Any) -> bool:

@@ -13,7 +13,7 @@ import boto3
 from botocore.exceptions import ClientError
 
 from batchops.adapters.aws_errors import aws_errors, error_code
-from batchops.adapters.dynamo_batches import DynamoBatchRepository, source_record
+from batchops.adapters.dynamo_batches import OPEN_STATUSES, DynamoBatchRepository, error_record, source_record
 from batchops.adapters.dynamo_codec import from_item, to_attr, to_item
 from batchops.adapters.dynamo_keys import (
     batch_pk,
@@ -49,7 +49,6 @@ _GROUP_SIZE = 200
 # Groups per transaction (TransactWriteItems takes 100 actions and 4 MB).
 _GROUPS_PER_TRANSACTION = 10
 _CONFLICT_ATTEMPTS = 5
-_OPEN = {":pending": to_attr("pending"), ":scheduled": to_attr("scheduled"), ":processing": to_attr("processing")}
 
 
 def _ms(at: datetime) -> int:
@@ -170,13 +169,7 @@ class DynamoChunkRepository:
                 ExpressionAttributeNames={"#error": "error"},
                 ExpressionAttributeValues={
                     ":reason": to_attr(StopReason.INVALID_MANIFEST.value),
-                    ":error": to_attr(
-                        {
-                            "code": error.code,
-                            "message": error.message,
-                            "details": [{"field": d.field, "message": d.message} for d in error.details],
-                        }
-                    ),
+                    ":error": to_attr(error_record(error)),
                 },
             )
 
@@ -296,7 +289,7 @@ class DynamoChunkRepository:
                             ":s": to_attr(succeeded),
                             ":f": to_attr(failed),
                             ":d": to_attr(duration),
-                            **_OPEN,
+                            **OPEN_STATUSES,
                         },
                     }
                 }
