@@ -10,6 +10,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from batchops.adapters.dynamo_chunks import DynamoChunkRepository
 from batchops.adapters.s3_items import S3ItemStore
+from batchops.adapters.system import SystemClock
 from batchops.domain.preparation import BatchPreparer, Progress
 from batchops.events import PrepareEvent, RoundOut
 from batchops.operations.catalog import REGISTRY
@@ -18,7 +19,7 @@ logger = Logger()
 tracer = Tracer()
 
 preparer = BatchPreparer(
-    DynamoChunkRepository(os.environ["BATCHES_TABLE"]), S3ItemStore(os.environ["ITEMS_BUCKET"]), REGISTRY
+    DynamoChunkRepository(os.environ["BATCHES_TABLE"]), S3ItemStore(os.environ["ITEMS_BUCKET"]), REGISTRY, SystemClock()
 )
 
 

@@ -44,6 +44,9 @@ class FakeClock:
         self._now += timedelta(milliseconds=5)
         return self._now
 
+    def advance(self, by: timedelta) -> None:
+        self._now += by
+
     def monotonic_ms(self) -> float:
         self._ms += 7
         return self._ms
@@ -157,10 +160,11 @@ class InMemoryBatches:
             (s for (b, n), s in self.chunk_states.items() if b == batch_id and n >= first_number),
             key=lambda s: s.chunk.number,
         )
-        return mine[:limit]
+        held = {n: lease.until for (b, n), lease in self.leases.items() if b == batch_id}
+        return [replace(s, held_until=held.get(s.chunk.number)) for s in mine[:limit]]
 
-    def unfinished_chunks(self, batch_id: str) -> list[Chunk]:
-        return [s.chunk for s in self.chunks(batch_id, 0, 10**7) if not s.done]
+    def unfinished_chunks(self, batch_id: str) -> list[ChunkState]:
+        return [s for s in self.chunks(batch_id, 0, 10**7) if not s.done]
 
     def claim_chunk(self, batch_id: str, number: int, lease: Lease) -> bool:
         held = self.leases.get((batch_id, number))
@@ -198,7 +202,7 @@ class InMemoryBatches:
                 ),
             )
         state = self.chunk_states[(batch_id, number)]
-        self.chunk_states[(batch_id, number)] = replace(state, done=state.done or done)
+        self.chunk_states[(batch_id, number)] = replace(state, done=state.done or done, recorded=len(group))
         if release:
             del self.leases[(batch_id, number)]
 

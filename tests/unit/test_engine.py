@@ -7,7 +7,14 @@ import pytest
 
 from batchops.domain.batches import Caller, Submission
 from batchops.domain.chunks import Lease, cut, split_concurrency
-from batchops.domain.errors import BatchNotFoundError, ChunkBusyError, InvalidRequestError, WorkflowStartError
+from batchops.domain.errors import (
+    BatchNotFoundError,
+    BatchStoppedError,
+    ChunkBusyError,
+    ChunksRunningError,
+    InvalidRequestError,
+    WorkflowStartError,
+)
 from batchops.domain.finalization import SystemFailure
 from batchops.domain.models import BatchOptions, BatchStatus, ItemStatus
 from batchops.domain.preparation import Progress
@@ -113,6 +120,22 @@ def test_a_chunk_held_by_another_workflow_is_busy_until_its_lease_ends() -> None
     later = now + timedelta(minutes=6)
     run = ChunkRun(batch_id, 0, 1, Lease("x", 0, later, later + timedelta(minutes=5)), float("inf"))
     assert world.processor.run(run).done
+
+
+def test_the_next_round_waits_while_a_chunk_is_held_then_lists_none_for_a_stopped_batch() -> None:
+    world = World()
+    batch_id = world.submit_with(["a", "b"], BatchOptions(chunk_size=1, max_concurrency=1))
+    world.start(batch_id)
+    now = world.clock.now()
+    # A child of the round still runs chunk 0 after the round's Map ended (the batch was cancelled).
+    assert world.repo.claim_chunk(batch_id, 0, Lease("child-0", 0, now, now + timedelta(seconds=30)))
+    world.service.cancel("alice", batch_id)
+    with pytest.raises(BatchStoppedError):
+        world.run_chunk(batch_id, 1)
+    with pytest.raises(ChunksRunningError):
+        world.preparer.next_round(batch_id, 1, Progress(2, 0))
+    world.clock.advance(timedelta(seconds=31))  # its lease ran out (or it let go)
+    assert world.preparer.next_round(batch_id, 1, Progress(2, 0)).chunk_count == 0
 
 
 def test_after_a_failure_with_continue_on_error_false_no_new_item_is_applied() -> None:

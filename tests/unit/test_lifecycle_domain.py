@@ -15,6 +15,7 @@ from batchops.domain.errors import (
     AlreadyRetriedError,
     BatchFinishedError,
     BatchNotFinishedError,
+    BatchStoppedError,
     InvalidRequestError,
     NothingToRetryError,
     RateLimitedError,
@@ -22,6 +23,7 @@ from batchops.domain.errors import (
 )
 from batchops.domain.models import BatchOptions, BatchStatus, ErrorInfo, ItemStatus
 from batchops.domain.notifications import SIGNATURE_HEADER, CallbackNotifier
+from batchops.domain.preparation import Progress
 from batchops.domain.reports import ReportFormat, ReportScope
 from batchops.domain.webhook_secrets import WebhookSecrets
 from tests.unit.fakes import InMemorySecretVersions, content
@@ -39,7 +41,9 @@ def test_cancelling_a_running_batch_lets_started_items_keep_results_and_cancels_
 
     world.service.cancel("alice", batch_id)
     for number in (1, 2):
-        assert world.run_chunk(batch_id, number).done  # done at once: nothing starts once cancelled
+        with pytest.raises(BatchStoppedError):  # nothing starts once cancelled: the child fails, the round ends
+            world.run_chunk(batch_id, number)
+    assert world.preparer.next_round(batch_id, 1, Progress(3, 1)).chunk_count == 0
     world.finalizer.finalize(batch_id, None)
 
     batch = world.repo.batches[batch_id]

@@ -7,6 +7,7 @@ from typing import Any
 from batchops.content.operations import ContentResources
 from batchops.domain.batches import BatchService, Caller, Submission
 from batchops.domain.chunks import Lease
+from batchops.domain.errors import BatchStoppedError
 from batchops.domain.finalization import BatchFinalizer, Publication
 from batchops.domain.items import BatchItems
 from batchops.domain.models import BatchOptions, BatchStatus, ManifestFormat
@@ -60,7 +61,7 @@ class World:
             items=self.items,
             uploads=self.uploads,
         )
-        self.preparer = BatchPreparer(self.repo, self.store, REGISTRY)
+        self.preparer = BatchPreparer(self.repo, self.store, REGISTRY, clock)
         self.processor = ChunkProcessor(
             self.repo, inputs, REGISTRY.bind(ContentResources(self.content, self.contract)), clock
         )
@@ -91,7 +92,10 @@ class World:
     def run(self, batch_id: str) -> None:
         prepared = self.start(batch_id)
         for number in range(prepared.chunk_count):
-            self.run_chunk(batch_id, number, threads=prepared.threads)
+            try:
+                self.run_chunk(batch_id, number, threads=prepared.threads)
+            except BatchStoppedError:
+                return  # the child workflow fails, and with it the Map's round: the chunks left never start
 
     def run_chunk(
         self, batch_id: str, number: int, threads: int = 1, attempt: int = 0, execution: str = "x"

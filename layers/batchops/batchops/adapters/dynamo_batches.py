@@ -10,7 +10,16 @@ import boto3
 
 from batchops.adapters.aws_errors import aws_errors
 from batchops.adapters.dynamo_codec import from_item, parse_time, to_attr, to_item, update_if
-from batchops.adapters.dynamo_keys import META, batch_pk, chunk_records, meta_key, query_all, results_pk, write_batched
+from batchops.adapters.dynamo_keys import (
+    BATCH_WRITE_SIZE,
+    META,
+    batch_pk,
+    chunk_records,
+    meta_key,
+    query_all,
+    results_pk,
+    write_batched,
+)
 from batchops.domain.chunks import Concurrency
 from batchops.domain.errors import FieldProblem, InvalidRequestError
 from batchops.domain.models import (
@@ -157,16 +166,23 @@ class DynamoBatchRepository:
     def expire(self, batch_id: str, at: datetime) -> None:
         expires_at = int(at.timestamp())  # DynamoDB TTL: epoch seconds
         # Chunks and results are final by now and nobody writes them again: rewriting them whole is safe and
-        # takes one request per 25 records.
+        # takes one request per 25 records. A chunk with nothing recorded (never started) has no results to read.
         with aws_errors("setting the expiry of a batch"):
-            chunks = list(chunk_records(self._db, self._table, batch_id))
-            for chunk in chunks:
-                number = int(from_item(chunk)["sk"].removeprefix("CHUNK#"))
-                results = list(query_all(self._db, self._table, results_pk(batch_id, number)))
-                requests = [
+            requests: list[dict[str, Any]] = []
+            for chunk in chunk_records(self._db, self._table, batch_id):
+                record = from_item(chunk)
+                results = []
+                if record.get("succeeded") or record.get("failed"):
+                    number = int(record["sk"].removeprefix("CHUNK#"))
+                    results = list(query_all(self._db, self._table, results_pk(batch_id, number)))
+                requests += (
                     {"PutRequest": {"Item": {**r, "expiresAt": to_attr(expires_at)}}} for r in [chunk, *results]
-                ]
-                write_batched(self._db, self._table, requests)
+                )
+                if len(requests) >= BATCH_WRITE_SIZE:
+                    whole = len(requests) - len(requests) % BATCH_WRITE_SIZE
+                    write_batched(self._db, self._table, requests[:whole])
+                    requests = requests[whole:]
+            write_batched(self._db, self._table, requests)
             self._db.update_item(
                 TableName=self._table,
                 Key=meta_key(batch_id),

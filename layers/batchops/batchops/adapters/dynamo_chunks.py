@@ -6,7 +6,7 @@ import random
 import time
 import zlib
 from collections.abc import Iterator, Sequence
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 import boto3
@@ -55,6 +55,10 @@ def _ms(at: datetime) -> int:
     return int(at.timestamp() * 1000)
 
 
+def _at(ms: int) -> datetime:
+    return datetime.fromtimestamp(ms / 1000, UTC)
+
+
 def _row(item: BatchItem) -> dict[str, Any]:
     outcome = item.outcome or ItemOutcome(item.status, "")
     row: dict[str, Any] = {"i": item.index, "s": item.status.value, "m": outcome.message, "d": item.duration_ms or 0}
@@ -88,7 +92,9 @@ def _item(batch_id: str, row: dict[str, Any]) -> BatchItem:
 
 def _chunk_state(r: dict[str, Any]) -> ChunkState:
     chunk = Chunk(int(r["sk"].removeprefix("CHUNK#")), r["first"], r["count"], r["start"], r["end"])
-    return ChunkState(chunk, bool(r.get("done")))
+    until = r.get("leaseUntil")
+    recorded = int(r.get("succeeded", 0)) + int(r.get("failed", 0))
+    return ChunkState(chunk, bool(r.get("done")), None if until is None else _at(int(until)), recorded)
 
 
 class DynamoChunkRepository:
@@ -188,8 +194,8 @@ class DynamoChunkRepository:
             )
         return [_chunk_state(from_item(r)) for r in reply.get("Items", [])]
 
-    def unfinished_chunks(self, batch_id: str) -> list[Chunk]:
-        return [state.chunk for state in self._all_chunks(batch_id) if not state.done]
+    def unfinished_chunks(self, batch_id: str) -> list[ChunkState]:
+        return [state for state in self._all_chunks(batch_id) if not state.done]
 
     def claim_chunk(self, batch_id: str, number: int, lease: Lease) -> bool:
         with aws_errors("claiming a chunk"):

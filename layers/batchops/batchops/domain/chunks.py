@@ -30,6 +30,10 @@ class ChunkState:
     chunk: Chunk
     # Every item of the chunk is recorded, or the batch stopped before they started.
     done: bool
+    # Until when an invocation holds the chunk's lease (None: nobody holds it).
+    held_until: datetime | None = None
+    # Items of the chunk recorded so far.
+    recorded: int = 0
 
 
 @dataclass(frozen=True)

@@ -118,6 +118,20 @@ class ChunkBusyError(BatchOpsError):
     code = "chunk_busy"
 
 
+class BatchStoppedError(BatchOpsError):
+    """The batch stopped (or ended) before this chunk started: its child workflow fails, which ends the Map's
+    round at once instead of starting every chunk left only to find the batch stopped."""
+
+    code = "batch_stopped"
+
+
+class ChunksRunningError(BatchOpsError):
+    """An invocation still holds a chunk of the batch (a round ended early while children ran on): the state
+    machine asks again shortly, so nothing is counted or finalized under a chunk that is still writing."""
+
+    code = "chunks_running"
+
+
 class LeaseLostError(BatchOpsError):
     """Another invocation took the chunk over: this one stops and records nothing more."""
 

@@ -1,9 +1,10 @@
 """A batch's items as clients see them: recorded results, and the manifest's lines for items not yet recorded."""
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, replace
+from itertools import chain, islice
 
-from batchops.domain.chunks import Chunk
+from batchops.domain.chunks import Chunk, ChunkState
 from batchops.domain.models import Batch, BatchItem, ItemRef, ItemStatus, Page
 from batchops.domain.ports import ChunkReader
 from batchops.domain.processing import ChunkInputs, not_started
@@ -18,9 +19,17 @@ class BatchItems:
     inputs: ChunkInputs
 
     def all(self, batch: Batch) -> Iterator[BatchItem]:
-        """Every item in index order, one chunk in memory at a time."""
-        for chunk in self._chunks(batch, 0):
-            yield from self.of_chunk(batch, chunk)
+        """Every item in index order, one chunk in memory at a time. The manifest is read once, from end to end,
+        in step with the chunks (not a ranged read per chunk: a batch has up to 10,000 of them)."""
+        states = self._states(batch, 0)
+        first = next(states, None)
+        if first is None:
+            return
+        whole = Chunk(0, first.chunk.first_index, batch.total_items or 0, first.chunk.start, -1)
+        manifest = self.inputs.items(batch, whole)
+        for state in chain([first], states):
+            lines = list(islice(manifest, state.chunk.count))
+            yield from self._merged(batch, state, lines)
 
     def page(
         self, batch: Batch, status: ItemStatus | None, limit: int, after_index: int | None, max_chunks: int
@@ -31,10 +40,11 @@ class BatchItems:
         first_chunk = batch.plan.chunk_of(start) if batch.plan else 0
         found: list[BatchItem] = []
         last_seen = after_index
-        for read, chunk in enumerate(self._chunks(batch, first_chunk)):
+        for read, state in enumerate(self._states(batch, first_chunk)):
             if read == max_chunks:
                 return Page(found, last_seen)
-            for item in self.of_chunk(batch, chunk):
+            # A generator: the manifest is read only if the chunk has unrecorded items.
+            for item in self._merged(batch, state, self.inputs.items(batch, state.chunk)):
                 if item.index < start:
                     continue
                 if len(found) == limit:
@@ -44,13 +54,14 @@ class BatchItems:
                     found.append(item)
         return Page(found, None)
 
-    def of_chunk(self, batch: Batch, chunk: Chunk) -> list[BatchItem]:
-        recorded = {item.index: item for item in self.chunks.results(batch.batch_id, chunk.number)}
+    def _merged(self, batch: Batch, state: ChunkState, lines: Iterable[tuple[int, ItemRef]]) -> list[BatchItem]:
+        """A chunk's items: its recorded results (not looked up when it has none), its manifest lines for the
+        others (not read when all are recorded)."""
+        chunk = state.chunk
+        recorded = {i.index: i for i in self.chunks.results(batch.batch_id, chunk.number)} if state.recorded else {}
         if len(recorded) == chunk.count:
             return [recorded[i] for i in chunk.indices]
-        return [
-            recorded.get(index) or self._unrecorded(batch, index, ref) for index, ref in self.inputs.items(batch, chunk)
-        ]
+        return [recorded.get(index) or self._unrecorded(batch, index, ref) for index, ref in lines]
 
     @staticmethod
     def _unrecorded(batch: Batch, index: int, ref: ItemRef) -> BatchItem:
@@ -61,17 +72,16 @@ class BatchItems:
         outcome = not_started(batch.stop_reason)
         return replace(item, status=outcome.status, outcome=outcome, duration_ms=0, finished_at=batch.completed_at)
 
-    def _chunks(self, batch: Batch, first: int) -> Iterator[Chunk]:
+    def _states(self, batch: Batch, first: int) -> Iterator[ChunkState]:
         if batch.plan is None:
             # Never prepared (its workflow did not start, or its manifest was refused): the manifest is one
             # chunk, if its items are known good.
             if batch.total_items:
-                yield Chunk(0, 0, batch.total_items, 0, -1)
+                yield ChunkState(Chunk(0, 0, batch.total_items, 0, -1), done=False)
             return
         while first < batch.plan.chunk_count:
             states = self.chunks.chunks(batch.batch_id, first, _CHUNKS_PER_READ)
             if not states:
                 return
-            for state in states:
-                yield state.chunk
+            yield from states
             first = states[-1].chunk.number + 1

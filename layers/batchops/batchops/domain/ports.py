@@ -97,7 +97,8 @@ class ChunkRepository(ChunkReader, Protocol):
     def reject(self, batch_id: str, error: ErrorInfo) -> None:
         """A manifest that failed its check: no item may start, and the batch will fail with `error`."""
 
-    def unfinished_chunks(self, batch_id: str) -> list[Chunk]: ...
+    def unfinished_chunks(self, batch_id: str) -> list[ChunkState]:
+        """The chunks not done yet, with who holds them."""
 
     def claim_chunk(self, batch_id: str, number: int, lease: Lease) -> bool:
         """Take the chunk's lease; False while another invocation holds it."""

@@ -3,10 +3,10 @@
 from dataclasses import dataclass
 
 from batchops.domain.chunks import cut, split_concurrency
-from batchops.domain.errors import BatchNotFoundError
+from batchops.domain.errors import BatchNotFoundError, ChunksRunningError
 from batchops.domain.manifests import LineReader, check_manifest
 from batchops.domain.models import ErrorInfo, Plan, StopReason
-from batchops.domain.ports import ChunkRepository, ItemDecoder, ItemStore
+from batchops.domain.ports import ChunkRepository, Clock, ItemDecoder, ItemStore
 
 
 @dataclass(frozen=True)
@@ -36,6 +36,7 @@ class BatchPreparer:
     repo: ChunkRepository
     store: ItemStore
     decoder: ItemDecoder
+    clock: Clock
 
     def prepare(self, batch_id: str) -> Round:
         """Round 0: check every line, store the chunks, list them all."""
@@ -65,14 +66,22 @@ class BatchPreparer:
 
     def next_round(self, batch_id: str, number: int, previous: Progress | None) -> Round:
         """The chunks a round left unfinished (a child that ran out of time or broke down), for another round,
-        unless that round made no progress at all (a chunk that breaks its child workflow every time)."""
+        unless that round made no progress at all (a chunk that breaks its child workflow every time) or the
+        batch stopped. Raises ChunksRunningError while an invocation still holds a chunk: a round's Map ends
+        at the first failed child (a stopped batch's), and the children running then go on to their end."""
+        states = self.repo.unfinished_chunks(batch_id)
+        now = self.clock.now()
+        held = [s.chunk.number for s in states if s.held_until is not None and s.held_until > now]
+        if held:
+            raise ChunksRunningError(f"chunks {held[:10]} of batch {batch_id} are still running")
+        # Read once no chunk is held: the counts no longer move under this round's end.
         batch = self.repo.get(batch_id)
         if batch is None:
             raise BatchNotFoundError(batch_id)
         assert batch.plan is not None, "a batch runs rounds only once prepared"
-        chunks = self.repo.unfinished_chunks(batch_id)
         concurrency = batch.plan.concurrency
         processed = batch.counts.processed
+        chunks = [] if batch.stop_reason or batch.is_final else [s.chunk for s in states]
         stalled = previous is not None and len(chunks) >= previous.chunk_count and processed <= previous.processed
         key = self.store.put_chunk_list(batch_id, number, chunks) if chunks and not stalled else None
         return Round(True, len(chunks), key, concurrency.threads, concurrency.parallel_chunks, processed, stalled)

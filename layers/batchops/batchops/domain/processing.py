@@ -7,7 +7,13 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 
 from batchops.domain.chunks import Chunk, Lease
-from batchops.domain.errors import BatchNotFoundError, BatchOpsError, ChunkBusyError, StoreUnavailableError
+from batchops.domain.errors import (
+    BatchNotFoundError,
+    BatchOpsError,
+    BatchStoppedError,
+    ChunkBusyError,
+    StoreUnavailableError,
+)
 from batchops.domain.manifests import LineReader
 from batchops.domain.models import Batch, BatchItem, Counts, ItemOutcome, ItemRef, ItemStatus, StopReason
 from batchops.domain.ports import ChunkRepository, Clock, ItemDecoder, ItemStore, ItemTask, OperationRunner
@@ -83,17 +89,19 @@ class ChunkProcessor:
 
     def run(self, run: ChunkRun) -> ChunkResult:
         """Process the chunk's items not yet recorded, until done (all recorded, or the batch stopped) or the
-        deadline. Raises ChunkBusyError, StoreUnavailableError."""
+        deadline. Raises ChunkBusyError, StoreUnavailableError, and BatchStoppedError when the batch stopped
+        before the chunk started (its items are left unrecorded: they count as not started)."""
         batch, chunk = self._load(run.batch_id, run.number)
         if chunk is None:
             return ChunkResult(done=True)
+        if batch.stop_reason or batch.is_final:
+            raise BatchStoppedError(f"batch {run.batch_id} stopped before chunk {run.number} started")
         if not self.repo.claim_chunk(run.batch_id, run.number, run.lease):
             raise ChunkBusyError(f"chunk {run.number} of batch {run.batch_id} is being processed")
         recorded = {item.index for item in self.repo.results(run.batch_id, run.number)}
         todo = deque((i, ref) for i, ref in self.inputs.items(batch, chunk) if i not in recorded)
         session = _Session(self, batch, run, todo)
-        if not (batch.stop_reason or batch.is_final):
-            session.work_on_threads()
+        session.work_on_threads()
         return session.finish()
 
     def give_up(self, run: ChunkRun, error_name: str) -> None:
