@@ -1,10 +1,13 @@
 """The local AWS endpoint keeps the promises of AWS that our code relies on."""
 
 import sys
+from collections.abc import Iterable
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 
+import pytest
 from botocore.exceptions import ClientError
+from moto import backends
 
 from local.stack import OfflineStack
 
@@ -39,3 +42,21 @@ def test_conditional_writes_sent_at_once_are_atomic_as_in_dynamodb(stack: Offlin
     assert taken == limit
     item = stack.client("dynamodb").get_item(TableName=table, Key=key, ConsistentRead=True)["Item"]
     assert item["taken"] == {"N": str(limit)}
+
+
+def test_the_service_of_a_request_is_found_once_per_host_not_by_listing_moto_each_time(
+    stack: OfflineStack, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    dynamodb = stack.client("dynamodb")
+    dynamodb.list_tables()  # this host's service is known from here on
+    listed: list[int] = []
+    original = backends.list_of_moto_modules
+
+    def counted() -> Iterable[str]:
+        listed.append(1)
+        return original()
+
+    monkeypatch.setattr(backends, "list_of_moto_modules", counted)
+    for _ in range(5):
+        dynamodb.list_tables()
+    assert listed == []
