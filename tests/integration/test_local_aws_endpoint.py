@@ -1,8 +1,8 @@
 """The local AWS endpoint keeps the promises of AWS that our code relies on."""
 
 import sys
-from collections.abc import Iterable
 import uuid
+from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
