@@ -39,6 +39,9 @@ class FakeClock:
     def __init__(self) -> None:
         self._now = datetime(2026, 11, 24, 12, 0, tzinfo=UTC)
         self._ms = 0.0
+        self.slept_ms = 0.0
+        # How far monotonic time moves at each reading.
+        self.tick_ms = 7.0
 
     def now(self) -> datetime:
         self._now += timedelta(milliseconds=5)
@@ -47,8 +50,13 @@ class FakeClock:
     def advance(self, by: timedelta) -> None:
         self._now += by
 
+    def sleep_ms(self, ms: float) -> None:
+        self.slept_ms += ms
+        self._ms += ms
+        self._now += timedelta(milliseconds=ms)
+
     def monotonic_ms(self) -> float:
-        self._ms += 7
+        self._ms += self.tick_ms
         return self._ms
 
 

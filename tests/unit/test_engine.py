@@ -1,5 +1,6 @@
 """The batch engine: submission, preparation, chunk runs and finalization, over in-memory ports."""
 
+import itertools
 from dataclasses import replace
 from datetime import timedelta
 
@@ -17,8 +18,9 @@ from batchops.domain.errors import (
 )
 from batchops.domain.finalization import SystemFailure
 from batchops.domain.models import BatchOptions, BatchStatus, ItemStatus
+from batchops.domain.ports import LiveState
 from batchops.domain.preparation import Progress
-from batchops.domain.processing import ChunkRun
+from batchops.domain.processing import ChunkRun, Timing
 from tests.unit.fakes import content
 from tests.unit.world import World
 
@@ -136,6 +138,33 @@ def test_the_next_round_waits_while_a_chunk_is_held_then_lists_none_for_a_stoppe
         world.preparer.next_round(batch_id, 1, Progress(2, 0))
     world.clock.advance(timedelta(seconds=31))  # its lease ran out (or it let go)
     assert world.preparer.next_round(batch_id, 1, Progress(2, 0)).chunk_count == 0
+
+
+def test_a_chunk_reads_the_stop_flag_at_most_once_per_look_interval_however_fast_its_items() -> None:
+    world = World()
+    world.clock.tick_ms = 0.01  # items that take no time: only the pacing spaces the reads
+    ids = [f"c{n}" for n in range(200)]
+    for content_id in ids:
+        world.content.create(content(content_id))
+    batch_id = world.submit_with(ids, BatchOptions(chunk_size=200, max_concurrency=4))
+    prepared = world.start(batch_id)
+    looks: list[float] = []
+    read = world.repo.live_state
+
+    def live_state(batch_id: str) -> LiveState | None:
+        looks.append(world.clock.monotonic_ms())
+        return read(batch_id)
+
+    world.repo.live_state = live_state  # type: ignore[method-assign]
+    assert world.run_chunk(batch_id, 0, threads=prepared.threads).done
+
+    assert prepared.threads == 4 and len(looks) >= 200 / 4  # each look lets `threads` items start
+    assert world.clock.slept_ms > 0
+    timing = Timing()
+    elapsed = looks[-1] - looks[0]
+    # Paced reads are look_ms apart; besides them, one read follows each write of results (once a flush_ms).
+    unpaced = [b - a for a, b in itertools.pairwise(looks) if b - a < timing.look_ms - 1]
+    assert len(unpaced) <= elapsed / timing.flush_ms + 1, unpaced
 
 
 def test_after_a_failure_with_continue_on_error_false_no_new_item_is_applied() -> None:

@@ -12,6 +12,9 @@ class SystemClock:
     def monotonic_ms(self) -> float:
         return time.monotonic() * 1000
 
+    def sleep_ms(self, ms: float) -> None:
+        time.sleep(ms / 1000)
+
 
 class UuidGenerator:
     def new_id(self) -> str:

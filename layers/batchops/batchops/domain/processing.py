@@ -44,6 +44,10 @@ def system_failure(error_name: str) -> ItemOutcome:
 class Timing:
     # Recorded results are written, and the batch's counts read again, at least this often.
     flush_ms: float = 1000.0
+    # A chunk reads the stop flag at most this often: 40 chunks of 25 threads at 10 ms per item would read
+    # the batch record ~8,000 times a second, past a DynamoDB partition's 3,000 strongly consistent reads.
+    # Each read lets `threads` items start, so a chunk starts at most threads / 50 ms (500 items/s at 25).
+    look_ms: float = 50.0
 
 
 @dataclass(frozen=True)
@@ -150,6 +154,7 @@ class _Session:
         self.looking = False
         self.looked = threading.Condition(self.lock)
         self.last_flush = self.processor.clock.monotonic_ms()
+        self.last_look: float | None = None
 
     def work_on_threads(self) -> None:
         threads = min(self.run.threads, len(self.todo))
@@ -248,6 +253,10 @@ class _Session:
         return self._permit()
 
     def _look(self, started_at: int) -> None:
+        clock, pace = self.processor.clock, self.processor.timing.look_ms
+        if self.last_look is not None and (pause := self.last_look + pace - clock.monotonic_ms()) > 0:
+            clock.sleep_ms(pause)  # the other threads go on with what the last look allowed
+        self.last_look = clock.monotonic_ms()
         try:
             self._apply_live_state()
         except BatchOpsError as e:
