@@ -45,9 +45,9 @@ class Timing:
     # Recorded results are written, and the batch's counts read again, at least this often.
     flush_ms: float = 1000.0
     # A chunk reads the stop flag at most this often: 40 chunks of 25 threads at 10 ms per item would read
-    # the batch record ~8,000 times a second, past a DynamoDB partition's 3,000 strongly consistent reads.
-    # Each read lets `threads` items start, so a chunk starts at most threads / 50 ms (500 items/s at 25).
-    look_ms: float = 50.0
+    # the batch record ~8,000 times a second, past a DynamoDB partition's 3,000 strongly consistent reads;
+    # paced, 40 x 40 = 1,600. A read lets about threads / 2 more items start: 500 items/s per chunk at 25.
+    look_ms: float = 25.0
 
 
 @dataclass(frozen=True)
