@@ -17,6 +17,7 @@ from batchops.adapters.dynamo_keys import (
     chunk_records,
     meta_key,
     query_all,
+    recorded_in_chunk,
     results_pk,
     write_batched,
 )
@@ -172,7 +173,7 @@ class DynamoBatchRepository:
             for chunk in chunk_records(self._db, self._table, batch_id):
                 record = from_item(chunk)
                 results = []
-                if record.get("succeeded") or record.get("failed"):
+                if recorded_in_chunk(record):
                     number = int(record["sk"].removeprefix("CHUNK#"))
                     results = list(query_all(self._db, self._table, results_pk(batch_id, number)))
                 requests += (

@@ -22,6 +22,7 @@ from batchops.adapters.dynamo_keys import (
     key,
     meta_key,
     query_all,
+    recorded_in_chunk,
     results_pk,
     results_sk,
     write_batched,
@@ -93,8 +94,7 @@ def _item(batch_id: str, row: dict[str, Any]) -> BatchItem:
 def _chunk_state(r: dict[str, Any]) -> ChunkState:
     chunk = Chunk(int(r["sk"].removeprefix("CHUNK#")), r["first"], r["count"], r["start"], r["end"])
     until = r.get("leaseUntil")
-    recorded = int(r.get("succeeded", 0)) + int(r.get("failed", 0))
-    return ChunkState(chunk, bool(r.get("done")), None if until is None else _at(int(until)), recorded)
+    return ChunkState(chunk, bool(r.get("done")), None if until is None else _at(int(until)), recorded_in_chunk(r))
 
 
 class DynamoChunkRepository:

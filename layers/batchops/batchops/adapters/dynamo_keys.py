@@ -77,3 +77,8 @@ def query_all(db: Any, table: str, pk: str, first_sk: str | None = None, last_sk
 
 def chunk_records(db: Any, table: str, batch_id: str, first_number: int = 0) -> Any:
     return query_all(db, table, batch_pk(batch_id), chunk_sk(first_number), chunk_sk(9_999_999))
+
+
+def recorded_in_chunk(record: dict[str, Any]) -> int:
+    """How many results a chunk record (decoded) says were written for its chunk: none means no result groups."""
+    return int(record.get("succeeded", 0)) + int(record.get("failed", 0))
