@@ -1,0 +1,1 @@
+"""The users family: accounts owned by the caller, and the batch operations over them."""
