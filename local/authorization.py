@@ -4,6 +4,7 @@ Only the services and operations our code and state machine use are named; any o
 the resource "*" (or, when even its action cannot be named, a descriptive action), so that no policy
 written for our resources allows it: an unknown call fails the check instead of slipping through."""
 
+import html
 import json
 import re
 from collections.abc import Callable, Mapping
@@ -23,6 +24,7 @@ _SCOPE = re.compile(r"(?P<key>[^/\s,]+)/\d{8}/(?P<region>[^/]+)/(?P<service>[^/]
 _HEADER_SCOPE = re.compile(r"AWS4-HMAC-SHA256\s+Credential=" + _SCOPE.pattern)
 # Services whose operations are told by method and path alone: their bodies are never read.
 _REST = {"s3", "lambda"}
+_DELETE_KEY = re.compile(r"<Key>([^<]*)</Key>")
 _LAMBDA_INVOKE = re.compile(r"^/2015-03-31/functions/(?P<function>[^/]+)/invocations$")
 
 # S3 query parameters that only shape a request; any other names what it does (a "subresource").
@@ -87,7 +89,7 @@ def signer(environ: WSGIEnvironment) -> Signer | None:
 def needs_body(environ: WSGIEnvironment, who: Signer) -> bool:
     """Whether the operation is told by the body (JSON and query protocols), not by method and path (REST)."""
     if who.service in _REST:
-        return False
+        return who.service == "s3" and _is_multi_delete(environ)
     content_type = environ.get("CONTENT_TYPE", "")
     return "HTTP_X_AMZ_TARGET" in environ or content_type.startswith("application/x-www-form-urlencoded")
 
@@ -97,7 +99,7 @@ def authorizations(environ: WSGIEnvironment, who: Signer, body: bytes) -> list[A
     # PEP 3333: PATH_INFO is the URL-decoded path's bytes, as latin-1; S3 keys and names are UTF-8.
     method, path = environ["REQUEST_METHOD"], environ.get("PATH_INFO", "/").encode("latin-1").decode()
     if who.service == "s3":
-        return _s3(environ, method, path)
+        return _s3_deletes(path, body) if _is_multi_delete(environ) else _s3(environ, method, path)
     invoke = _LAMBDA_INVOKE.match(path)
     if who.service == "lambda" and method == "POST" and invoke:
         return [("lambda:InvokeFunction", _lambda_arn(invoke["function"], environ, who))]
@@ -185,6 +187,21 @@ def _lambda_arn(function: str, environ: WSGIEnvironment, who: Signer) -> str:
     arn = function if function.startswith("arn:") else who.arn(f"function:{function}")
     qualifier = parse_qs(environ.get("QUERY_STRING", "")).get("Qualifier")
     return f"{arn}:{qualifier[0]}" if qualifier else arn
+
+
+def _is_multi_delete(environ: WSGIEnvironment) -> bool:
+    """S3's DeleteObjects (POST /BUCKET?delete): the keys are in the body, each authorized as DeleteObject."""
+    query = parse_qs(environ.get("QUERY_STRING", ""), keep_blank_values=True)
+    return environ["REQUEST_METHOD"] == "POST" and "delete" in query
+
+
+def _s3_deletes(path: str, body: bytes) -> list[Authorization]:
+    bucket = path.lstrip("/").partition("/")[0]
+    # The <Key> elements of <Delete>, read without an XML parser (the body is a caller's, not to be trusted).
+    keys = [html.unescape(key) for key in _DELETE_KEY.findall(body.decode(errors="replace"))]
+    return [("s3:DeleteObject", f"arn:aws:s3:::{bucket}/{key}") for key in keys] or [
+        ("s3:DeleteObjects with no key", UNKNOWN_RESOURCE)
+    ]
 
 
 def _s3(environ: WSGIEnvironment, method: str, path: str) -> list[Authorization]:

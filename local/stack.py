@@ -96,11 +96,13 @@ class OfflineStack:
         self.issuer = LocalIssuer("", LOCAL_AUDIENCE)
         self._gateway = LocalGateway(cfg.host, cfg.api_port, self.issuer, session.client("lambda"))
         self.issuer.issuer = f"{self.api_url}{LOCAL_PREFIX}"
-        # moto runs only STANDARD child workflows (README: the local stack).
+        # moto runs only STANDARD child workflows; passwords are hashed at the lowest cost, so that thousands
+        # of users are created in seconds (README: the local stack).
         overrides = {
             "JwtIssuer": self.issuer.issuer,
             "JwtAudience": LOCAL_AUDIENCE,
             "ChunkWorkflowType": "STANDARD",
+            "PasswordHashCost": "10",
             **cfg.parameters,
         }
         self.deployment = Deployer(ROOT / "template.yaml", cfg.stack_name, cfg.region, overrides, session).deploy()

@@ -4,8 +4,6 @@ writes the reports and announces the batch.
 Also the safety net: EventBridge invokes it when an execution ends FAILED, TIMED_OUT or ABORTED, also past
 the state machine's Catch paths; it then sends the callback too, unless the state machine delivered it."""
 
-import os
-from datetime import timedelta
 from typing import Any
 
 from aws_lambda_powertools import Logger, Metrics, Tracer
@@ -13,51 +11,18 @@ from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.parser import event_parser
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from batchops.adapters.dynamo_batches import DynamoBatchRepository
-from batchops.adapters.dynamo_chunks import DynamoChunkRepository
-from batchops.adapters.dynamo_owner_counters import DynamoSecretVersions
-from batchops.adapters.eventbridge import EventBridgePublisher
-from batchops.adapters.s3_items import S3ItemStore
-from batchops.adapters.s3_reports import S3ReportStore
-from batchops.adapters.system import SystemClock
-from batchops.adapters.webhooks import HttpWebhookSender, SecretsManagerSecret
+from batchops.composition import this_environment
 from batchops.domain.errors import WebhookDeliveryError
-from batchops.domain.finalization import BatchFinalizer, Publication, SystemFailure
-from batchops.domain.items import BatchItems
+from batchops.domain.finalization import SystemFailure
 from batchops.domain.models import BatchStatus
-from batchops.domain.notifications import CallbackNotifier
-from batchops.domain.processing import ChunkInputs
-from batchops.domain.webhook_secrets import WebhookSecrets
 from batchops.events import ExecutionEndedEvent, FinalizeEvent
-from batchops.operations.catalog import REGISTRY
 
 logger = Logger()
 tracer = Tracer()
 metrics = Metrics()
 
-_repo = DynamoBatchRepository(os.environ["BATCHES_TABLE"])
-_clock = SystemClock()
-finalizer = BatchFinalizer(
-    _repo,
-    _clock,
-    Publication(
-        reports=S3ReportStore(os.environ["REPORTS_BUCKET"]),
-        events=EventBridgePublisher(os.environ["EVENT_BUS_NAME"]),
-        retention=timedelta(days=int(os.environ["RETENTION_DAYS"])),
-        items=BatchItems(
-            DynamoChunkRepository(os.environ["BATCHES_TABLE"]),
-            ChunkInputs(S3ItemStore(os.environ["ITEMS_BUCKET"]), REGISTRY),
-        ),
-    ),
-)
-callbacks = CallbackNotifier(
-    _repo,
-    HttpWebhookSender(allow_loopback=os.environ.get("ALLOW_LOOPBACK_CALLBACKS") == "true"),
-    WebhookSecrets(
-        SecretsManagerSecret(os.environ["WEBHOOK_SECRET_ARN"]), DynamoSecretVersions(os.environ["BATCHES_TABLE"])
-    ),
-    _clock,
-)
+finalizer = this_environment().finalizer
+callbacks = this_environment().callbacks
 
 
 @logger.inject_lambda_context(clear_state=True)

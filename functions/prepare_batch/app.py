@@ -1,26 +1,20 @@
 """Workflow task: check a batch's manifest in full and cut it into chunks (round 0), or list the chunks a round
 left unfinished (round n). Only chunk numbers reach the state machine, never items."""
 
-import os
 from typing import Any
 
 from aws_lambda_powertools import Logger, Tracer
 from aws_lambda_powertools.utilities.parser import event_parser
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from batchops.adapters.dynamo_chunks import DynamoChunkRepository
-from batchops.adapters.s3_items import S3ItemStore
-from batchops.adapters.system import SystemClock
-from batchops.domain.preparation import BatchPreparer, Progress
+from batchops.composition import this_environment
+from batchops.domain.preparation import Progress
 from batchops.events import PrepareEvent, RoundOut
-from batchops.operations.catalog import REGISTRY
 
 logger = Logger()
 tracer = Tracer()
 
-preparer = BatchPreparer(
-    DynamoChunkRepository(os.environ["BATCHES_TABLE"]), S3ItemStore(os.environ["ITEMS_BUCKET"]), REGISTRY, SystemClock()
-)
+preparer = this_environment().preparer
 
 
 @logger.inject_lambda_context(clear_state=True)

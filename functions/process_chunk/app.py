@@ -1,53 +1,31 @@
 """Child workflow task: run one chunk of a batch (its items on a few threads) until done or out of time."""
 
-import os
 from datetime import timedelta
 from typing import Any
 
-import boto3
 from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.parser import event_parser
 from aws_lambda_powertools.utilities.typing import LambdaContext
-from botocore.config import Config
 
-from batchops.adapters.contract_http import contract_gateway
-from batchops.adapters.dynamo_chunks import DynamoChunkRepository
-from batchops.adapters.dynamo_content import DynamoContentRepository
-from batchops.adapters.s3_items import S3ItemStore
-from batchops.adapters.system import SystemClock
-from batchops.domain.chunks import MAX_THREADS_PER_CHUNK, Lease
-from batchops.domain.processing import ChunkInputs, ChunkProcessor, ChunkRun, Timing
+from batchops.composition import this_environment
+from batchops.domain.chunks import Lease
+from batchops.domain.processing import ChunkRun
 from batchops.events import ChunkEvent, ChunkNext
-from batchops.operations.catalog import REGISTRY, Resources
+from batchops.settings import ChunkWorkflowType
 
 logger = Logger()
 tracer = Tracer()
 metrics = Metrics()
 
-# Every item thread talks to DynamoDB at once: a pool as big as the threads, plus the chunk's own writes.
-_dynamodb = boto3.client("dynamodb", config=Config(max_pool_connections=MAX_THREADS_PER_CHUNK + 5))
-_contract_timeout = float(os.environ.get("CONTRACT_TIMEOUT_SECONDS", "5"))
+environment = this_environment()
+processor = environment.chunk_processor
+clock = processor.clock
 # No item starts later than this before the invocation's end: the slowest item (its downstream call) and the
 # last write still fit in the Lambda timeout.
-_ITEM_MARGIN_MS = (_contract_timeout + 5) * 1000
+_ITEM_MARGIN_MS = (environment.settings.contract_timeout_seconds + 5) * 1000
 # An EXPRESS child workflow lives at most five minutes; leave the margin and a little more.
-_CHILD_BUDGET = timedelta(minutes=5) if os.environ.get("CHUNK_WORKFLOW_TYPE") == "EXPRESS" else None
-
-clock = SystemClock()
-chunks = DynamoChunkRepository(os.environ["BATCHES_TABLE"], _dynamodb)
-processor = ChunkProcessor(
-    repo=chunks,
-    inputs=ChunkInputs(S3ItemStore(os.environ["ITEMS_BUCKET"]), REGISTRY),
-    runner=REGISTRY.bind(
-        Resources(
-            content=DynamoContentRepository(os.environ["CONTENT_TABLE"], _dynamodb),
-            contract=contract_gateway(os.environ.get("CONTRACT_ENDPOINT_URL"), _contract_timeout),
-        )
-    ),
-    clock=clock,
-    timing=Timing(flush_ms=float(os.environ.get("FLUSH_SECONDS", "1")) * 1000),
-)
+_CHILD_BUDGET = timedelta(minutes=5) if environment.settings.chunk_workflow_type is ChunkWorkflowType.EXPRESS else None
 
 
 def _time_left_ms(event: ChunkEvent, context: LambdaContext) -> float:

@@ -10,6 +10,7 @@ from typing import Any
 from batchops.content.models import Change, ChangeReplayedError, Content, ContentExistsError
 from batchops.domain.chunks import Chunk, ChunkState, Lease
 from batchops.domain.errors import (
+    BatchStoppedError,
     ContentNotFoundError,
     ContentRemovedError,
     ContractSyncError,
@@ -240,15 +241,39 @@ class InMemoryItemStore:
         self.objects[key] = json.dumps([c.number for c in chunks]).encode()
         return key
 
+    def put_public_manifest(self, batch_id: str, lines: Iterable[bytes]) -> ItemSource:
+        key = f"batches/{batch_id}/items.public.jsonl"
+        self.objects[key] = b"".join(lines)
+        return ItemSource(key, ManifestFormat.JSONL, secrets_apart=True)
+
+    def put_secrets(self, batch_id: str, chunk: int, values: Sequence[Mapping[str, Any]]) -> None:
+        self.objects[f"batches/{batch_id}/secrets/{chunk}.json"] = json.dumps(list(values)).encode()
+
+    def secrets(self, batch_id: str, chunk: int) -> list[dict[str, Any]]:
+        data = self.objects.get(f"batches/{batch_id}/secrets/{chunk}.json")
+        if data is None:
+            raise BatchStoppedError(f"the secrets of batch {batch_id} are deleted")
+        values: list[dict[str, Any]] = json.loads(data)
+        return values
+
+    def delete_manifest(self, source: ItemSource) -> None:
+        self.objects.pop(source.key, None)
+
+    def delete_secrets(self, batch_id: str) -> None:
+        for key in [k for k in self.objects if k.startswith(f"batches/{batch_id}/secrets/")]:
+            del self.objects[key]
+
 
 @dataclass
 class InMemoryUploads:
     store: InMemoryItemStore
     owners: dict[str, str] = field(default_factory=dict)
     used_by: dict[str, str] = field(default_factory=dict)
+    formats: dict[str, ManifestFormat] = field(default_factory=dict)
 
     def create(self, owner: str, upload_id: str, fmt: ManifestFormat, now: datetime) -> UploadTicket:
         self.owners[upload_id] = owner
+        self.formats[upload_id] = fmt
         return UploadTicket(upload_id, f"https://items.example/uploads/{upload_id}", {}, now, 512 * 1024 * 1024)
 
     def put(self, upload_id: str, data: bytes) -> None:
@@ -261,7 +286,7 @@ class InMemoryUploads:
         if upload_id in self.used_by:
             raise UploadUsedError(upload_id)
         self.used_by[upload_id] = batch_id
-        return ItemSource(f"uploads/{upload_id}", ManifestFormat.JSONL, upload_id)
+        return ItemSource(f"uploads/{upload_id}", self.formats.get(upload_id, ManifestFormat.JSONL), upload_id)
 
     def release(self, upload_id: str, batch_id: str) -> None:
         self.used_by.pop(upload_id, None)

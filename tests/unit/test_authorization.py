@@ -115,6 +115,16 @@ def test_the_signer_is_read_from_the_authorization_header_or_a_presigned_url() -
             {"Bucket": BUCKET, "Key": "to", "CopySource": {"Bucket": "other", "Key": "from é"}},
             [("s3:PutObject", f"arn:aws:s3:::{BUCKET}/to"), ("s3:GetObject", "arn:aws:s3:::other/from é")],
         ),
+        (
+            "s3",
+            "delete_objects",
+            {"Bucket": BUCKET, "Delete": {"Objects": [{"Key": "batches/b/secrets/0.json"}, {"Key": "a&b <c>"}]}},
+            # IAM authorizes a multi-object delete as DeleteObject on each key it names.
+            [
+                ("s3:DeleteObject", f"arn:aws:s3:::{BUCKET}/batches/b/secrets/0.json"),
+                ("s3:DeleteObject", f"arn:aws:s3:::{BUCKET}/a&b <c>"),
+            ],
+        ),
         ("s3", "get_object_acl", {"Bucket": BUCKET, "Key": "k"}, [(f"s3:GET /{BUCKET}/k?acl", "*")]),
         ("sts", "get_caller_identity", {}, [("sts:GetCallerIdentity", "*")]),
     ],

@@ -3,10 +3,11 @@
 from datetime import UTC, datetime
 from typing import Any
 
+from batchops.content.family import CONTENT
 from batchops.content.operations import ContentResources
 from batchops.domain.models import ItemOutcome, ItemRef, ItemStatus
 from batchops.domain.ports import ItemTask
-from batchops.operations.catalog import REGISTRY, Resources
+from batchops.operations.catalog import REGISTRY
 from batchops.operations.registry import BoundOperations
 from tests.unit.fakes import FakeContract, InMemoryContent, content
 
@@ -17,8 +18,10 @@ def _run(operation: str, item_id: str, params: dict[str, Any], *, owner: str = "
     return _runner(**state).run(operation, ItemTask("batch-1", owner, 0, ItemRef(item_id), params, NOW))
 
 
-def _runner(store: InMemoryContent | None = None, contract: FakeContract | None = None) -> BoundOperations[Resources]:
-    return REGISTRY.bind(ContentResources(store or InMemoryContent(), contract or FakeContract()))
+def _runner(store: InMemoryContent | None = None, contract: FakeContract | None = None) -> BoundOperations:
+    return REGISTRY.bind(
+        CONTENT.with_resources(ContentResources(store or InMemoryContent(), contract or FakeContract()))
+    )
 
 
 def test_price_update_sets_price_updated_at_and_batch_and_returns_the_tx_id() -> None:

@@ -41,8 +41,9 @@ def test_duplicate_items_are_rejected_before_anything_is_stored() -> None:
     world = World()
     with pytest.raises(InvalidRequestError) as raised:
         world.submit(["a", "b", "a"])
-    assert raised.value.problems[0].field == "items"
-    assert "a" in raised.value.problems[0].message
+    assert [(p.field, p.message) for p in raised.value.problems] == [
+        ("items[2]", "duplicate of items[0] (item id 'a')")
+    ]
     assert world.repo.batches == {} and world.workflow.started == [] and world.store.objects == {}
 
 

@@ -141,7 +141,7 @@ def test_schedule_and_callback_are_checked_against_now_and_the_allowed_schemes()
     past = world.clock.now() - timedelta(seconds=1)
     with pytest.raises(InvalidRequestError) as raised:
         world.submit_with(["a", "a"], BatchOptions(scheduled_for=past, callback_url="ftp://x"))
-    assert [p.field for p in raised.value.problems] == ["options.scheduledFor", "options.callbackUrl", "items"]
+    assert [p.field for p in raised.value.problems] == ["options.scheduledFor", "options.callbackUrl", "items[1]"]
     assert callback_problem("https://hooks.example/x", allow_loopback_http=False) is None
     assert callback_problem("http://127.0.0.1:9000/x", allow_loopback_http=True) is None
     assert callback_problem("http://127.0.0.1:9000/x", allow_loopback_http=False) == "must not be a loopback address"

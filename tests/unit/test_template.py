@@ -89,6 +89,10 @@ def test_every_route_of_the_api_function_is_an_http_api_event() -> None:
     assert routes == {
         ("POST", "/content"),
         ("GET", "/content/{contentId}"),
+        ("POST", "/users"),
+        ("GET", "/users/{userId}"),
+        ("GET", "/users"),
+        ("POST", "/users/lookup"),
         ("POST", "/batches"),
         ("POST", "/uploads"),
         ("GET", "/batches/{batchId}"),

@@ -6,10 +6,11 @@ from typing import Any
 import pytest
 from pydantic import TypeAdapter, ValidationError
 
+from batchops.domain.manifests import public_line
 from batchops.domain.models import ItemOutcome, ItemRef, ItemStatus
 from batchops.domain.ports import ItemTask
 from batchops.operations.exactly_once import REPLAYED
-from batchops.secrets import public_view, secret_fields
+from batchops.secrets import secret_fields
 from batchops.users.operations import (
     NewUser,
     NoParams,
@@ -84,7 +85,8 @@ def test_scrypt_hashes_are_salted_and_verify() -> None:
 def test_the_password_is_the_one_secret_field_and_drops_from_the_public_view() -> None:
     assert secret_fields(NewUser) == frozenset({"password"})
     body = NewUser.model_validate({"email": "a@b.io", "name": "A", "password": "12345678"}).model_dump(by_alias=True)
-    assert public_view(body, secret_fields(NewUser)) == {"email": "a@b.io", "name": "A"}
+    line = public_line(ItemRef("a@b.io", body), secret_fields(NewUser))
+    assert line == b'{"itemId":"a@b.io","input":{"email":"a@b.io","name":"A"}}\n'
 
 
 @pytest.mark.parametrize(
@@ -104,7 +106,7 @@ def test_an_update_names_what_is_wrong_with_its_data(data: dict[str, Any], expec
 
 def _update(user_id: str, index: int, **data: Any) -> ItemTask:
     item = UserUpdate.model_validate({"id": user_id, "data": data})
-    return _task(ItemRef(item.id, {"data": item.data.changes()}), index, batch="b2")
+    return _task(ItemRef(item.id, {"id": item.id, "data": item.data.changes()}), index, batch="b2")
 
 
 def test_updates_fail_by_reason_and_succeed_once(res: UsersResources) -> None:

@@ -1,19 +1,21 @@
-"""A world of in-memory ports wired like the Lambda functions wire the real ones."""
+"""A world of in-memory ports, wired by the same Engine that wires the Lambda functions' real ones."""
 
 from dataclasses import replace
 from datetime import timedelta
 from typing import Any
 
+from batchops.content.family import CONTENT
 from batchops.content.operations import ContentResources
-from batchops.domain.batches import BatchService, Caller, Submission
+from batchops.domain.batches import Caller, Submission
 from batchops.domain.chunks import Lease
 from batchops.domain.errors import BatchStoppedError
-from batchops.domain.finalization import BatchFinalizer, Publication
-from batchops.domain.items import BatchItems
 from batchops.domain.models import BatchOptions, BatchStatus, ManifestFormat
-from batchops.domain.preparation import BatchPreparer, Round
-from batchops.domain.processing import ChunkInputs, ChunkProcessor, ChunkResult, ChunkRun
-from batchops.operations.catalog import REGISTRY
+from batchops.domain.preparation import Round
+from batchops.domain.processing import ChunkResult, ChunkRun, Timing
+from batchops.engine import Engine
+from batchops.users.family import USERS
+from batchops.users.operations import UsersResources
+from tests.unit.fake_users import FastHasher, InMemoryUsers
 from tests.unit.fakes import (
     FakeClock,
     FakeContract,
@@ -42,29 +44,23 @@ class World:
         self.clock = clock = FakeClock()
         self.reports = InMemoryReports()
         self.events = RecordedEvents()
-        inputs = ChunkInputs(self.store, REGISTRY)
-        self.items = BatchItems(self.repo, inputs)
-        self.finalizer = BatchFinalizer(
-            self.repo, clock, Publication(self.reports, self.events, timedelta(days=90), self.items)
-        )
+        engine = Engine(batches=self.repo, chunks=self.repo, store=self.store, clock=clock)
+        self.items = engine.items
+        self.finalizer = engine.finalizer(self.reports, self.events, retention=timedelta(days=90))
         self.limits = InMemoryLimits()
-        self.service = BatchService(
-            self.repo,
-            self.workflow,
-            REGISTRY,
-            clock,
-            SequentialIds(),
-            self.finalizer,
+        self.service = engine.batch_service(
+            workflow=self.workflow,
+            ids=SequentialIds(),
+            finalizer=self.finalizer,
             limits=self.limits,
             max_batches_per_hour=3,
-            store=self.store,
-            items=self.items,
             uploads=self.uploads,
         )
-        self.preparer = BatchPreparer(self.repo, self.store, REGISTRY, clock)
-        self.processor = ChunkProcessor(
-            self.repo, inputs, REGISTRY.bind(ContentResources(self.content, self.contract)), clock
-        )
+        self.preparer = engine.preparer()
+        content = CONTENT.with_resources(ContentResources(self.content, self.contract))
+        self.users = InMemoryUsers()
+        users = USERS.with_resources(UsersResources(self.users, FastHasher()))
+        self.processor = engine.processor(content, users, timing=Timing())
 
     def submit(self, items: list[Any], continue_on_error: bool = True, **params: Any) -> str:
         return self.submit_with(items, BatchOptions(continue_on_error=continue_on_error), **params)

@@ -2,7 +2,7 @@
 
 A secret (a user's password) reaches the item processor through the batch's private manifest only. It never
 appears in item records, item listings, reports, events, webhooks, logs or execution history: everything that
-shows an item's input shows its public view.
+shows an item's input shows its public view (batchops/domain/manifests.py: public_line).
 """
 
 from dataclasses import dataclass
@@ -25,8 +25,3 @@ def secret_fields(item_type: Any) -> frozenset[str]:
         for name, field in item_type.model_fields.items()
         if any(isinstance(marker, SecretField) for marker in field.metadata)
     )
-
-
-def public_view(body: dict[str, Any], secrets: frozenset[str]) -> dict[str, Any]:
-    """An item's body without its secret fields."""
-    return {name: value for name, value in body.items() if name not in secrets}

@@ -6,8 +6,6 @@ from dataclasses import asdict
 from datetime import UTC, datetime
 from typing import Any
 
-import boto3
-
 from batchops.adapters.aws_errors import aws_errors
 from batchops.adapters.dynamo_codec import from_item, parse_time, to_attr, to_item, update_if
 from batchops.adapters.dynamo_keys import (
@@ -50,12 +48,19 @@ def source_record(source: ItemSource) -> dict[str, Any]:
         "format": source.format.value,
         "uploadId": source.upload_id,
         "columns": list(source.columns) if source.columns is not None else None,
+        "secretsApart": source.secrets_apart or None,
     }
 
 
 def to_source(r: dict[str, Any]) -> ItemSource:
     columns = r.get("columns")
-    return ItemSource(r["key"], ManifestFormat(r["format"]), r.get("uploadId"), tuple(columns) if columns else None)
+    return ItemSource(
+        r["key"],
+        ManifestFormat(r["format"]),
+        r.get("uploadId"),
+        tuple(columns) if columns else None,
+        bool(r.get("secretsApart")),
+    )
 
 
 def to_plan(r: dict[str, Any] | None) -> Plan | None:
@@ -134,9 +139,9 @@ def _counts(r: dict[str, Any]) -> Counts:
 
 
 class DynamoBatchRepository:
-    def __init__(self, table_name: str, client: Any = None) -> None:
+    def __init__(self, table_name: str, client: Any) -> None:
         self._table = table_name
-        self._db = client or boto3.client("dynamodb")
+        self._db = client
 
     def create(self, batch: Batch) -> None:
         with aws_errors("storing a batch"):

@@ -9,7 +9,6 @@ from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-import boto3
 from botocore.exceptions import ClientError
 
 from batchops.adapters.aws_errors import aws_errors, error_code
@@ -98,9 +97,9 @@ def _chunk_state(r: dict[str, Any]) -> ChunkState:
 
 
 class DynamoChunkRepository:
-    def __init__(self, table_name: str, client: Any = None) -> None:
+    def __init__(self, table_name: str, client: Any) -> None:
         self._table = table_name
-        self._db = client or boto3.client("dynamodb")
+        self._db = client
         self._batches = DynamoBatchRepository(table_name, self._db)
 
     def get(self, batch_id: str) -> Batch | None:

@@ -3,7 +3,6 @@
 from datetime import datetime
 from typing import Any
 
-import boto3
 from botocore.exceptions import ClientError
 
 from batchops.adapters.aws_errors import aws_errors
@@ -13,9 +12,9 @@ from batchops.domain.errors import ContentNotFoundError, ContentRemovedError
 
 
 class DynamoContentRepository:
-    def __init__(self, table_name: str, client: Any = None) -> None:
+    def __init__(self, table_name: str, client: Any) -> None:
         self._table = table_name
-        self._db = client or boto3.client("dynamodb")
+        self._db = client
 
     def create(self, content: Content) -> None:
         with aws_errors("storing content"):

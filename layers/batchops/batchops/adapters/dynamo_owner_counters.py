@@ -3,8 +3,6 @@
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-import boto3
-
 from batchops.adapters.aws_errors import aws_errors
 from batchops.adapters.dynamo_codec import from_item, to_attr, update_if
 
@@ -15,9 +13,9 @@ def _hour_key(owner: str, now: datetime) -> dict[str, Any]:
 
 
 class DynamoHourlyLimits:
-    def __init__(self, table_name: str, client: Any = None) -> None:
+    def __init__(self, table_name: str, client: Any) -> None:
         self._table = table_name
-        self._db = client or boto3.client("dynamodb")
+        self._db = client
 
     def take(self, owner: str, now: datetime, limit: int) -> bool:
         hour = now.astimezone(UTC).replace(minute=0, second=0, microsecond=0)
@@ -50,9 +48,9 @@ class DynamoHourlyLimits:
 
 
 class DynamoSecretVersions:
-    def __init__(self, table_name: str, client: Any = None) -> None:
+    def __init__(self, table_name: str, client: Any) -> None:
         self._table = table_name
-        self._db = client or boto3.client("dynamodb")
+        self._db = client
 
     @staticmethod
     def _key(owner: str) -> dict[str, Any]:

@@ -4,8 +4,6 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
-import boto3
-
 from batchops.adapters.aws_errors import aws_errors
 from batchops.domain.errors import StoreUnavailableError
 
@@ -13,9 +11,9 @@ SOURCE = "batchops"
 
 
 class EventBridgePublisher:
-    def __init__(self, bus_name: str, client: Any = None) -> None:
+    def __init__(self, bus_name: str, client: Any) -> None:
         self._bus = bus_name
-        self._events = client or boto3.client("events")
+        self._events = client
 
     def publish(self, detail_type: str, detail: Mapping[str, Any]) -> None:
         entry = {"Source": SOURCE, "DetailType": detail_type, "Detail": json.dumps(detail), "EventBusName": self._bus}

@@ -3,9 +3,6 @@
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-import boto3
-from botocore.config import Config
-
 from batchops.adapters.aws_errors import aws_errors
 from batchops.domain.reports import REPORTS, ReportFormat, ReportKey, ReportScope
 
@@ -20,10 +17,9 @@ def _key(batch_id: str, scope: ReportScope, fmt: ReportFormat) -> str:
 
 
 class S3ReportStore:
-    def __init__(self, bucket: str, client: Any = None) -> None:
+    def __init__(self, bucket: str, client: Any) -> None:
         self._bucket = bucket
-        # SigV4 links work in every region (SigV2 ones do not).
-        self._s3 = client or boto3.client("s3", config=Config(signature_version="s3v4"))
+        self._s3 = client
 
     def put_all(self, batch_id: str, pieces: Iterable[Mapping[ReportKey, bytes]]) -> None:
         uploads = {

@@ -4,8 +4,6 @@
 from datetime import datetime, timedelta
 from typing import Any
 
-import boto3
-from botocore.config import Config
 from botocore.exceptions import ClientError
 
 from batchops.adapters.aws_errors import aws_errors, error_code
@@ -30,10 +28,10 @@ def _key(upload_id: str) -> dict[str, Any]:
 
 
 class S3Uploads:
-    def __init__(self, table_name: str, bucket: str, dynamodb: Any = None, s3: Any = None) -> None:
+    def __init__(self, table_name: str, bucket: str, dynamodb: Any, s3: Any) -> None:
         self._table, self._bucket = table_name, bucket
-        self._db = dynamodb or boto3.client("dynamodb")
-        self._s3 = s3 or boto3.client("s3", config=Config(signature_version="s3v4"))
+        self._db = dynamodb
+        self._s3 = s3
 
     def create(self, owner: str, upload_id: str, fmt: ManifestFormat, now: datetime) -> UploadTicket:
         record = {

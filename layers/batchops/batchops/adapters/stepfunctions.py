@@ -4,7 +4,6 @@ import json
 from datetime import UTC, timedelta
 from typing import Any
 
-import boto3
 from botocore.exceptions import BotoCoreError, ClientError
 
 from batchops.adapters.aws_errors import error_code, is_transient, translated
@@ -13,9 +12,9 @@ from batchops.domain.models import Batch
 
 
 class StepFunctionsStarter:
-    def __init__(self, state_machine_arn: str, client: Any = None) -> None:
+    def __init__(self, state_machine_arn: str, client: Any) -> None:
         self._arn = state_machine_arn
-        self._sfn = client or boto3.client("stepfunctions")
+        self._sfn = client
 
     def start(self, batch: Batch) -> None:
         # Only ids, numbers and a time: item bodies, params and callback URLs stay in DynamoDB, out of

@@ -7,8 +7,6 @@ from collections.abc import Callable, Mapping
 from typing import Any
 from urllib.parse import urlsplit
 
-import boto3
-
 from batchops.adapters.aws_errors import aws_errors
 from batchops.domain.callbacks import address_problem, callback_problem
 from batchops.domain.errors import CallbackRefusedError, WebhookDeliveryError
@@ -90,14 +88,14 @@ class HttpWebhookSender:
 class SecretsManagerSecret:
     """A secret string, fetched once per container and kept: the master key owners' secrets derive from."""
 
-    def __init__(self, secret_id: str, client: Any = None) -> None:
+    def __init__(self, secret_id: str, client: Callable[[], Any]) -> None:
         self._id = secret_id
+        # Asked for on first use: most requests that build this never read the secret.
         self._client = client
         self._value: bytes | None = None
 
     def __call__(self) -> bytes:
         if self._value is None:
-            client = self._client or boto3.client("secretsmanager")
             with aws_errors("reading the webhook master key"):
-                self._value = str(client.get_secret_value(SecretId=self._id)["SecretString"]).encode()
+                self._value = str(self._client().get_secret_value(SecretId=self._id)["SecretString"]).encode()
         return self._value

@@ -10,8 +10,6 @@ from pydantic import AwareDatetime, BeforeValidator, ConfigDict, Field, model_va
 from pydantic_core import PydanticCustomError
 
 from batchops.content.fields import CamelModel
-from batchops.content.models import Content
-from batchops.content.service import as_json
 from batchops.domain.errors import FieldProblem, InvalidRequestError
 from batchops.domain.manifests import MAX_ITEMS as MAX_MANIFEST_ITEMS
 from batchops.domain.models import Batch, BatchItem, BatchOptions, ErrorInfo, ManifestFormat
@@ -133,28 +131,6 @@ class BatchErrorOut(ErrorOut):
         return cls(code=error.code, message=error.message, details=details)
 
 
-class ContentOut(CamelModel):
-    content_id: str
-    owner: str
-    title: str
-    description: str
-    content_type: str
-    price: int
-    token_gating: bool
-    refundable: bool
-    refund_window_days: int
-    is_removed: bool
-    removed_at: str | None
-    removal_reason: str | None
-    created_at: str
-    updated_at: str
-    last_batch_id: str | None
-
-    @classmethod
-    def of(cls, c: Content) -> "ContentOut":
-        return cls.model_validate(as_json(c))
-
-
 class OptionsOut(CamelModel):
     max_concurrency: int
     chunk_size: int
@@ -239,6 +215,8 @@ class ItemOut(CamelModel):
     index: int
     # null for items that are only a body (content.create).
     item_id: str | None
+    # The item as the client sent it: its id, or its object without secret fields (a password).
+    input: str | dict[str, Any] | None
     status: str
     message: str | None
     error: ErrorOut | None
@@ -253,6 +231,7 @@ class ItemOut(CamelModel):
         return cls(
             index=item.index,
             item_id=item.ref.item_id,
+            input=item.ref.item_id if item.ref.body is None else item.ref.body,
             status=item.status.value,
             message=outcome.message if outcome else None,
             error=ErrorOut.of(outcome.error) if outcome else None,

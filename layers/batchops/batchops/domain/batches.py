@@ -1,7 +1,6 @@
 """Submitting, reading, cancelling and retrying batches."""
 
 import math
-from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
@@ -18,6 +17,7 @@ from batchops.domain.errors import (
     InvalidRequestError,
     NothingToRetryError,
     RateLimitedError,
+    SecretsDeletedError,
     WorkflowStartError,
 )
 from batchops.domain.finalization import BatchFinalizer, SystemFailure
@@ -109,10 +109,7 @@ class BatchService:
     def submit(self, submission: Submission) -> Batch:
         request = self.validator.validate(submission.operation, submission.params, submission.items or [])
         problems = self._option_problems(submission.options)
-        ids = Counter(r.item_id for r in request.items if r.item_id is not None)
-        duplicates = sorted(item_id for item_id, n in ids.items() if n > 1)
-        if duplicates:
-            problems.append(FieldProblem("items", f"duplicate item ids: {', '.join(duplicates)}"))
+        problems += _duplicates(request.items)
         if problems:
             raise InvalidRequestError(problems)
         caller, operation, options = submission.caller, submission.operation, submission.options
@@ -152,6 +149,10 @@ class BatchService:
         parent = self.get(caller.owner, batch_id)
         if not parent.is_final:
             raise BatchNotFinishedError(f"batch {batch_id} is {parent.status.value}; retry it once it is final")
+        if parent.source.secrets_apart:
+            raise SecretsDeletedError(
+                f"the items of batch {batch_id} held secrets, deleted once it was final; submit them again"
+            )
         values = [_value(item.ref) for item in self.items.all(parent) if item.status in RETRYABLE]
         if not values:
             raise NothingToRetryError(f"batch {batch_id} has no failed, cancelled or skipped items")
@@ -246,3 +247,16 @@ class BatchService:
             failure = SystemFailure(str(e), code=e.code, message="the batch could not be started")
             self.finalizer.finalize(batch.batch_id, failure)
             raise
+
+
+def _duplicates(items: list[ItemRef]) -> list[FieldProblem]:
+    """Each entry whose id an earlier entry has, named with that entry (an email twice in users.create)."""
+    first: dict[str, int] = {}
+    problems = []
+    for index, ref in enumerate(items):
+        if ref.item_id is None:
+            continue
+        seen = first.setdefault(ref.item_id, index)
+        if seen != index:
+            problems.append(FieldProblem(f"items[{index}]", f"duplicate of items[{seen}] (item id {ref.item_id!r})"))
+    return problems

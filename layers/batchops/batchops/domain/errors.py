@@ -80,6 +80,12 @@ class BatchFinishedError(ConflictError):
     code = "batch_finished"
 
 
+class SecretsDeletedError(ConflictError):
+    """The batch's items held secrets, deleted once it was final: its items cannot run again."""
+
+    code = "secrets_deleted"
+
+
 class BatchNotFinishedError(ConflictError):
     code = "batch_not_finished"
 

@@ -67,6 +67,7 @@ class BatchFinalizer:
             return Finalized(batch, now_final=False)
         if not result.batch.published:
             # Reports and expiry are rewritten alike on a retry; the event is delivered at least once.
+            self.publication.items.inputs.forget_secrets(result.batch)
             self._expire(result.batch)
             self.publication.events.publish(DETAIL_TYPES[result.batch.status], notification(result.batch))
             self.repo.mark_published(batch_id)

@@ -66,6 +66,10 @@ class LineReader:
     def item(self, raw: bytes) -> ItemRef:
         """Raises LineError or InvalidRequestError (the item's fields)."""
         text = _text(raw)
+        if self.source.secrets_apart:
+            # A line this service wrote from a checked item (public_line): read back as it was written.
+            value = json.loads(text)
+            return ItemRef(value["itemId"], value["input"])
         if self.source.format is ManifestFormat.JSONL:
             try:
                 value = parse_json(text)
@@ -82,6 +86,11 @@ class LineReader:
         # An empty cell is a field not given.
         row = {name: cell for name, cell in zip(self.source.columns, cells, strict=True) if cell != ""}
         return self.decoder.item_ref(self.operation, row, from_text=True)
+
+    def with_secrets(self, ref: ItemRef, secrets: dict[str, Any]) -> ItemRef:
+        """An item read from a manifest with its secrets apart, whole again: checked as the client sent it."""
+        assert ref.body is not None, "only object items have secret fields"
+        return self.decoder.item_ref(self.operation, {**ref.body, **secrets})
 
     def items(self, lines: Iterable[bytes], first_index: int) -> Iterator[tuple[int, ItemRef]]:
         """The items of a run of lines (a chunk's byte range) with their indices; blank lines are no items."""
@@ -176,7 +185,22 @@ def check_manifest(reader: LineReader, lines: Iterable[bytes]) -> ManifestCheck:
     return check
 
 
+def public_line(ref: ItemRef, secrets: frozenset[str]) -> bytes:
+    """An item's line in a manifest with its secrets apart: its id and its input without secret fields."""
+    body = {name: value for name, value in ref.body.items() if name not in secrets} if ref.body is not None else None
+    return _line({"itemId": ref.item_id, "input": body})
+
+
+def secret_values(ref: ItemRef, secrets: frozenset[str]) -> dict[str, Any]:
+    """The secret fields of an item, for its chunk's sidecar."""
+    return {name: value for name, value in (ref.body or {}).items() if name in secrets}
+
+
+def _line(value: Any) -> bytes:
+    return json.dumps(value, separators=(",", ":"), ensure_ascii=False).encode() + b"\n"
+
+
 def to_jsonl(values: Iterable[Any]) -> Iterator[bytes]:
     """Inline items as the manifest a client could have uploaded."""
     for value in values:
-        yield json.dumps(value, separators=(",", ":"), ensure_ascii=False).encode() + b"\n"
+        yield _line(value)

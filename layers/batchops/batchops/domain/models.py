@@ -94,6 +94,10 @@ class ItemSource:
     upload_id: str | None = None
     # CSV with object items: the header row's names, once the manifest is prepared.
     columns: tuple[str, ...] | None = None
+    # Items with secret fields (a password): once prepared, the manifest holds each item's public view
+    # ({"itemId", "input"} per line, JSON Lines) and the secrets wait in one sidecar per chunk, deleted once
+    # the batch is final.
+    secrets_apart: bool = False
 
 
 @dataclass(frozen=True)

@@ -127,6 +127,21 @@ class ItemStore(Protocol):
     def put_chunk_list(self, batch_id: str, run: int, chunks: Sequence[Chunk]) -> str:
         """The chunks a round of the workflow runs (what its Map reads); returns where it is."""
 
+    def put_public_manifest(self, batch_id: str, lines: Iterable[bytes]) -> ItemSource:
+        """Store a batch's manifest with its secrets apart (public_line per item), streamed: any size."""
+
+    def put_secrets(self, batch_id: str, chunk: int, values: Sequence[Mapping[str, Any]]) -> None:
+        """Store the secret fields of a chunk's items, in item order: its sidecar."""
+
+    def secrets(self, batch_id: str, chunk: int) -> list[dict[str, Any]]:
+        """A chunk's sidecar; raises BatchStoppedError once it is deleted (only a final batch's are)."""
+
+    def delete_manifest(self, source: ItemSource) -> None:
+        """Delete a manifest object (a client's upload holding secrets, once they are set apart)."""
+
+    def delete_secrets(self, batch_id: str) -> None:
+        """Delete every sidecar of a batch; nothing happens if there are none."""
+
 
 class HourlyLimits(Protocol):
     def take(self, owner: str, now: datetime, limit: int) -> bool:
@@ -193,6 +208,9 @@ class ItemDecoder(Protocol):
 
     def fields_of_items(self, operation: str) -> tuple[str, ...] | None:
         """The fields of an operation's object items; None when its items are ids."""
+
+    def secret_fields_of_items(self, operation: str) -> frozenset[str]:
+        """The fields of an operation's items that are secrets (a password); empty for most operations."""
 
 
 class OperationRunner(Protocol):

@@ -2,7 +2,7 @@
 
 import threading
 from collections import deque
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 
@@ -78,9 +78,32 @@ class ChunkInputs:
     decoder: ItemDecoder
 
     def items(self, batch: Batch, chunk: Chunk) -> Iterator[tuple[int, ItemRef]]:
-        reader = LineReader(self.decoder, batch.operation, batch.source)
+        """The chunk's items as anyone may see them: without secret fields."""
         end = chunk.end if chunk.end >= 0 else None  # -1: to the end of the manifest
-        return reader.items(self.store.lines(batch.source, chunk.start, end), chunk.first_index)
+        return self._reader(batch).items(self.store.lines(batch.source, chunk.start, end), chunk.first_index)
+
+    def runnable(self, batch: Batch, chunk: Chunk, skip: Collection[int]) -> Iterator[tuple[int, ItemRef]]:
+        """The chunk's items but `skip`, whole (their secrets too): what its operation is applied to."""
+        items = ((i, ref) for i, ref in self.items(batch, chunk) if i not in skip)
+        if not batch.source.secrets_apart or len(skip) == chunk.count:
+            return items
+        reader, secrets = self._reader(batch), self.store.secrets(batch.batch_id, chunk.number)
+        return ((i, reader.with_secrets(ref, secrets[i - chunk.first_index])) for i, ref in items)
+
+    def public(self, batch: Batch, ref: ItemRef) -> ItemRef:
+        """An item as it may be recorded and shown: its secret fields (if any) left out."""
+        if not batch.source.secrets_apart or ref.body is None:
+            return ref
+        secrets = self.decoder.secret_fields_of_items(batch.operation)
+        return ItemRef(ref.item_id, {name: value for name, value in ref.body.items() if name not in secrets})
+
+    def forget_secrets(self, batch: Batch) -> None:
+        """Delete the secrets of a final batch's items: nothing will run them again."""
+        if batch.source.secrets_apart:
+            self.store.delete_secrets(batch.batch_id)
+
+    def _reader(self, batch: Batch) -> LineReader:
+        return LineReader(self.decoder, batch.operation, batch.source)
 
 
 @dataclass(frozen=True)
@@ -103,7 +126,7 @@ class ChunkProcessor:
         if not self.repo.claim_chunk(run.batch_id, run.number, run.lease):
             raise ChunkBusyError(f"chunk {run.number} of batch {run.batch_id} is being processed")
         recorded = {item.index for item in self.repo.results(run.batch_id, run.number)}
-        todo = deque((i, ref) for i, ref in self.inputs.items(batch, chunk) if i not in recorded)
+        todo = deque(self.inputs.runnable(batch, chunk, recorded))
         session = _Session(self, batch, run, todo)
         session.work_on_threads()
         return session.finish()
@@ -209,6 +232,7 @@ class _Session:
                 self.stopped = True
         done = replace(
             item,
+            ref=self.processor.inputs.public(self.batch, item.ref),
             status=outcome.status,
             outcome=outcome,
             duration_ms=duration_ms,

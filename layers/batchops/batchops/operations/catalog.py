@@ -1,9 +1,12 @@
-"""The one place operations are registered. New plug-ins are added here, and nowhere in the engine."""
+"""The one place operation families are registered: one line per family. The engine never names one."""
 
-from batchops.content.operations import CONTENT_OPERATIONS, ContentResources
+from typing import Any
+
+from batchops.content.family import CONTENT
+from batchops.operations.family import Family
 from batchops.operations.registry import OperationRegistry
+from batchops.users.family import USERS
 
-# The resources every registered operation may use; grows with the plug-ins.
-Resources = ContentResources
+FAMILIES: tuple[Family[Any], ...] = (CONTENT, USERS)
 
-REGISTRY: OperationRegistry[Resources] = OperationRegistry([*CONTENT_OPERATIONS])
+REGISTRY = OperationRegistry([op for family in FAMILIES for op in family.operations])

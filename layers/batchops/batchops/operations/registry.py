@@ -1,5 +1,9 @@
-"""The plug-in mechanism. The engine sees it only through RequestValidator and OperationRunner."""
+"""The plug-in mechanism. The engine sees it only through RequestValidator, ItemDecoder and OperationRunner.
 
+Operations come in families (batchops.operations.family): each runs with its own family's resources, so a
+family brings its own store and clients without the engine or the other families knowing them."""
+
+from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -9,6 +13,7 @@ from pydantic import BaseModel, TypeAdapter, ValidationError
 from batchops.domain.errors import FieldProblem, InvalidRequestError
 from batchops.domain.models import ItemOutcome, ItemRef
 from batchops.domain.ports import ItemTask, ValidatedRequest
+from batchops.secrets import secret_fields
 from batchops.validation import problems_from
 
 
@@ -23,8 +28,11 @@ class Operation[ParamsT: BaseModel, ResourcesT]:
     apply: Callable[[ItemTask, ParamsT, ResourcesT], ItemOutcome]
 
 
-class OperationRegistry[ResourcesT]:
-    def __init__(self, operations: Sequence[Operation[Any, ResourcesT]]) -> None:
+class OperationRegistry:
+    def __init__(self, operations: Sequence[Operation[Any, Any]]) -> None:
+        names = Counter(op.name for op in operations)
+        if twice := sorted(name for name, n in names.items() if n > 1):
+            raise ValueError(f"operations registered twice: {', '.join(twice)}")
         self._operations = {op.name: op for op in operations}
         self._item_adapters = {op.name: TypeAdapter(list[op.item_type]) for op in operations}  # type: ignore[name-defined]
         self._one_item = {op.name: TypeAdapter(op.item_type) for op in operations}
@@ -68,10 +76,18 @@ class OperationRegistry[ResourcesT]:
             return tuple(field.alias or name for name, field in item_type.model_fields.items())
         return None
 
-    def bind(self, resources: ResourcesT) -> "BoundOperations[ResourcesT]":
-        return BoundOperations(self, resources)
+    def secret_fields_of_items(self, operation: str) -> frozenset[str]:
+        return secret_fields(self._get(operation).item_type)
 
-    def _get(self, name: str) -> Operation[Any, ResourcesT]:
+    def bind(self, *families: "BoundFamily[Any]") -> "BoundOperations":
+        """The registry with each family's resources: what the chunk processor runs items with."""
+        for family in families:
+            for op in family.operations:
+                if self._operations.get(op.name) is not op:
+                    raise ValueError(f"operation {op.name} of family {family.name} is not registered")
+        return BoundOperations(self, {op.name: family for family in families for op in family.operations})
+
+    def _get(self, name: str) -> Operation[Any, Any]:
         try:
             return self._operations[name]
         except KeyError:
@@ -82,12 +98,28 @@ class OperationRegistry[ResourcesT]:
 
 
 @dataclass(frozen=True)
-class BoundOperations[ResourcesT]:
-    """The registry with the resources its operations need: what the item processor runs."""
+class BoundFamily[ResourcesT]:
+    """A family's operations with the resources they run with (Family.with_resources makes one)."""
 
-    registry: OperationRegistry[ResourcesT]
+    name: str
+    operations: Sequence[Operation[Any, ResourcesT]]
     resources: ResourcesT
+
+    def run(self, op: Operation[Any, ResourcesT], task: ItemTask) -> ItemOutcome:
+        return op.apply(task, op.params_model.model_validate(task.params), self.resources)
+
+
+@dataclass(frozen=True)
+class BoundOperations:
+    """The registry with the resources of the families bound to it: what the chunk processor runs."""
+
+    registry: OperationRegistry
+    # Each operation's family, by operation name.
+    families: Mapping[str, BoundFamily[Any]]
 
     def run(self, operation: str, task: ItemTask) -> ItemOutcome:
         op = self.registry._get(operation)
-        return op.apply(task, op.params_model.model_validate(task.params), self.resources)
+        family = self.families.get(operation)
+        if family is None:
+            raise LookupError(f"operation {operation} cannot run here: its family has no resources bound")
+        return family.run(op, task)

@@ -68,7 +68,8 @@ def _new_user_ref(user: NewUser) -> ItemRef:
 
 
 def _update_ref(update: UserUpdate) -> ItemRef:
-    return ItemRef(update.id, {"data": update.data.changes()})
+    # The whole item is its input, as the client sent it (less what it left out).
+    return ItemRef(update.id, {"id": update.id, "data": update.data.changes()})
 
 
 def _user_ref(user_id: str) -> ItemRef:
