@@ -8,9 +8,10 @@ import pytest
 
 from batchops.adapters.aws_clients import AwsClients
 from batchops.content.family import CONTENT
-from batchops.content.operations import ContentResources, NoParams
+from batchops.content.operations import ContentResources
 from batchops.domain.models import ItemOutcome, ItemRef
 from batchops.domain.ports import ItemTask
+from batchops.operations.camel import NoParams
 from batchops.operations.family import Family
 from batchops.operations.registry import Operation, OperationRegistry
 from batchops.settings import Settings

@@ -9,11 +9,11 @@ from pydantic import TypeAdapter, ValidationError
 from batchops.domain.manifests import public_line
 from batchops.domain.models import ItemOutcome, ItemRef, ItemStatus
 from batchops.domain.ports import ItemTask
+from batchops.operations.camel import NoParams
 from batchops.operations.exactly_once import REPLAYED
 from batchops.secrets import secret_fields
 from batchops.users.operations import (
     NewUser,
-    NoParams,
     RecordLoginParams,
     UsersResources,
     UserUpdate,

@@ -8,6 +8,7 @@ from typing import Any
 
 from batchops.domain.batches import BatchService
 from batchops.domain.finalization import BatchFinalizer, Publication
+from batchops.domain.inputs import ChunkInputs
 from batchops.domain.items import BatchItems
 from batchops.domain.notifications import CallbackNotifier
 from batchops.domain.ports import (
@@ -24,7 +25,7 @@ from batchops.domain.ports import (
     WorkflowStarter,
 )
 from batchops.domain.preparation import BatchPreparer
-from batchops.domain.processing import ChunkInputs, ChunkProcessor, Timing
+from batchops.domain.processing import ChunkProcessor, Timing
 from batchops.domain.webhook_secrets import WebhookSecrets
 from batchops.operations.catalog import REGISTRY
 from batchops.operations.registry import BoundFamily

@@ -9,12 +9,12 @@ from typing import Annotated, Any
 from pydantic import AwareDatetime, BeforeValidator, ConfigDict, Field, model_validator
 from pydantic_core import PydanticCustomError
 
-from batchops.content.fields import CamelModel
 from batchops.domain.errors import FieldProblem, InvalidRequestError
 from batchops.domain.manifests import MAX_ITEMS as MAX_MANIFEST_ITEMS
 from batchops.domain.models import Batch, BatchItem, BatchOptions, ErrorInfo, ManifestFormat
 from batchops.domain.ports import UploadTicket
 from batchops.domain.times import iso
+from batchops.operations.camel import CamelModel
 
 # Inline items per request; more go through an upload (POST /uploads), up to manifests.MAX_ITEMS.
 MAX_INLINE_ITEMS = 10_000

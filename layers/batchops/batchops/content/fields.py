@@ -2,8 +2,9 @@
 
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
-from pydantic.alias_generators import to_camel
+from pydantic import Field, StringConstraints
+
+from batchops.operations.camel import CamelModel
 
 ContentId = Annotated[str, StringConstraints(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_-]+$")]
 Title = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
@@ -18,10 +19,6 @@ Flag = Annotated[bool, Field(strict=True)]
 
 # Every field a metadata update may change, in the order the API lists them.
 METADATA_FIELDS = ("title", "description", "contentType", "tokenGating", "refundable", "refundWindowDays")
-
-
-class CamelModel(BaseModel):
-    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, extra="forbid")
 
 
 class ContentFields(CamelModel):

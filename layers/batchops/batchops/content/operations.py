@@ -5,12 +5,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Annotated, Any
 
-from pydantic import ConfigDict, StringConstraints, model_validator
-from pydantic.alias_generators import to_camel
+from pydantic import StringConstraints
 
 from batchops.content.fields import (
     METADATA_FIELDS,
-    CamelModel,
     ContentFields,
     ContentId,
     ContentType,
@@ -26,6 +24,9 @@ from batchops.content.service import as_json, new_content
 from batchops.domain.errors import ContentNotFoundError, ContentRemovedError, ContractSyncError
 from batchops.domain.models import ErrorInfo, ItemOutcome, ItemRef
 from batchops.domain.ports import ItemTask
+from batchops.operations.camel import CamelModel, NoParams
+from batchops.operations.exactly_once import REPLAYED, change_id, created_id
+from batchops.operations.partial_updates import PartialUpdate
 from batchops.operations.registry import Operation
 
 
@@ -43,9 +44,8 @@ class RemoveParams(CamelModel):
     reason: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500)]
 
 
-class MetadataUpdates(CamelModel):
-    # Unknown keys are collected rather than forbidden, so the error can list the allowed ones.
-    model_config = ConfigDict(alias_generator=to_camel, validate_by_alias=True, validate_by_name=False, extra="allow")
+class MetadataUpdates(PartialUpdate):
+    allowed = METADATA_FIELDS
 
     title: Title | None = None
     description: Description | None = None
@@ -54,30 +54,9 @@ class MetadataUpdates(CamelModel):
     refundable: Flag | None = None
     refund_window_days: RefundWindowDays | None = None
 
-    @model_validator(mode="after")
-    def _only_known_non_null_fields(self) -> "MetadataUpdates":
-        allowed = ", ".join(METADATA_FIELDS)
-        unknown = sorted(self.model_extra or {})
-        if unknown:
-            names = ", ".join(repr(name) for name in unknown)
-            raise ValueError(f"field(s) {names} cannot be updated; allowed: {allowed}")
-        if not self.model_fields_set:
-            raise ValueError(f"at least one field is required; allowed: {allowed}")
-        nulls = sorted(name for name in self.model_fields_set if getattr(self, name) is None)
-        if nulls:
-            raise ValueError(f"field(s) {', '.join(nulls)} must not be null")
-        return self
-
-    def changes(self) -> dict[str, Any]:
-        return self.model_dump(by_alias=True, exclude_unset=True)
-
 
 class UpdateMetadataParams(CamelModel):
     updates: MetadataUpdates
-
-
-class NoParams(CamelModel):
-    pass
 
 
 def _content_ref(content_id: str) -> ItemRef:
@@ -88,17 +67,13 @@ def _body_ref(fields: ContentFields) -> ItemRef:
     return ItemRef(None, fields.model_dump(mode="json", by_alias=True))
 
 
-def _change_id(task: ItemTask) -> str:
-    return f"{task.batch_id}#{task.index}"
-
-
 def _content_id(task: ItemTask) -> str:
     assert task.ref.item_id is not None, "content operations on ids have an id per item"
     return task.ref.item_id
 
 
 def _change(task: ItemTask, attributes: dict[str, Any], require_active: bool) -> Change:
-    return Change(_content_id(task), task.owner, attributes, task.batch_id, _change_id(task), task.now, require_active)
+    return Change(_content_id(task), task.owner, attributes, task.batch_id, change_id(task), task.now, require_active)
 
 
 def _not_found() -> ItemOutcome:
@@ -122,7 +97,6 @@ def _synced(message: str, output: dict[str, Any], sync: Callable[[], str | None]
 # refuses the same change twice (ChangeReplayedError), so an item run again after a crash reports the change
 # instead of repeating it. The downstream sync is sent again then: it sets a value, so repeating it is harmless,
 # and losing it (a crash between the change and the sync) is not.
-_REPLAYED = " (applied before a restart of its chunk)"
 
 
 def update_price(task: ItemTask, params: UpdatePriceParams, res: ContentResources) -> ItemOutcome:
@@ -138,7 +112,7 @@ def update_price(task: ItemTask, params: UpdatePriceParams, res: ContentResource
     except ContentRemovedError:
         return ItemOutcome.failed("content_removed", "Content is removed; its price cannot be changed")
     except ChangeReplayedError:
-        message += _REPLAYED
+        message += REPLAYED
     return _synced(message, output, lambda: res.contract.update_price(content_id, price))
 
 
@@ -153,7 +127,7 @@ def remove(task: ItemTask, params: RemoveParams, res: ContentResources) -> ItemO
     except ContentRemovedError:
         return ItemOutcome.succeeded("Content was already removed", {"contentId": content_id, "alreadyRemoved": True})
     except ChangeReplayedError:
-        message += _REPLAYED
+        message += REPLAYED
     output = {"contentId": content_id, "removed": True}
     return _synced(message, output, lambda: res.contract.remove(content_id, params.reason))
 
@@ -167,7 +141,7 @@ def update_metadata(task: ItemTask, params: UpdateMetadataParams, res: ContentRe
     except ContentNotFoundError:
         return _not_found()
     except ChangeReplayedError:
-        message += _REPLAYED
+        message += REPLAYED
     return ItemOutcome.succeeded(message, {"contentId": _content_id(task), "updated": fields})
 
 
@@ -176,22 +150,21 @@ _CREATED_IDS = uuid.UUID("6f1d6c52-8a1e-4d0c-9a57-2f3b8c1e5d10")
 
 
 def create(task: ItemTask, params: NoParams, res: ContentResources) -> ItemOutcome:
-    change_id = _change_id(task)
     content = new_content(
-        str(uuid.uuid5(_CREATED_IDS, change_id)),
+        created_id(_CREATED_IDS, task),
         task.owner,
         ContentFields.model_validate(task.ref.body),
         task.now,
-        change_id,
+        change_id(task),
     )
     message = "Content created"
     try:
         res.content.create(content)
     except ContentExistsError:
         current = res.content.get(content.content_id)
-        if current is None or current.owner != task.owner or current.last_change_id != change_id:
+        if current is None or current.owner != task.owner or current.last_change_id != change_id(task):
             return ItemOutcome.failed("conflict", "A content item with this item's id exists already")
-        content, message = current, message + _REPLAYED
+        content, message = current, message + REPLAYED
     return ItemOutcome.succeeded(message, as_json(content))
 
 

@@ -13,10 +13,11 @@ from aws_lambda_powertools.utilities.idempotency.exceptions import (
 from batchops.api.errors import documented
 from batchops.api.idempotency import IdempotencyKey
 from batchops.api.routing import family_services, json_reply, new_router, once, owner
-from batchops.content.fields import CamelModel, ContentFields
+from batchops.content.fields import ContentFields
 from batchops.content.models import Content
 from batchops.content.service import ContentService, as_json
 from batchops.domain.errors import NotFoundError
+from batchops.operations.camel import CamelModel
 
 router = new_router()
 

@@ -5,9 +5,10 @@ from dataclasses import dataclass, replace
 from itertools import chain, islice
 
 from batchops.domain.chunks import Chunk, ChunkState
+from batchops.domain.inputs import ChunkInputs
 from batchops.domain.models import Batch, BatchItem, ItemRef, ItemStatus, Page
 from batchops.domain.ports import ChunkReader
-from batchops.domain.processing import ChunkInputs, not_started
+from batchops.domain.processing import not_started
 
 # Chunk records read per query when walking a batch.
 _CHUNKS_PER_READ = 100

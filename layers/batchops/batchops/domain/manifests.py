@@ -187,8 +187,12 @@ def check_manifest(reader: LineReader, lines: Iterable[bytes]) -> ManifestCheck:
 
 def public_line(ref: ItemRef, secrets: frozenset[str]) -> bytes:
     """An item's line in a manifest with its secrets apart: its id and its input without secret fields."""
-    body = {name: value for name, value in ref.body.items() if name not in secrets} if ref.body is not None else None
-    return _line({"itemId": ref.item_id, "input": body})
+    return _line({"itemId": ref.item_id, "input": public_body(ref.body, secrets) if ref.body is not None else None})
+
+
+def public_body(body: dict[str, Any], secrets: frozenset[str]) -> dict[str, Any]:
+    """An item's body as it may be recorded and shown: without its secret fields."""
+    return {name: value for name, value in body.items() if name not in secrets}
 
 
 def secret_values(ref: ItemRef, secrets: frozenset[str]) -> dict[str, Any]:

@@ -6,3 +6,7 @@ from pydantic.alias_generators import to_camel
 
 class CamelModel(BaseModel):
     model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, extra="forbid")
+
+
+class NoParams(CamelModel):
+    """The params of an operation that takes none: any field given is refused by name."""

@@ -1,5 +1,6 @@
 """Item models that change some fields of a record: unknown, missing and null fields are refused by name."""
 
+from collections.abc import Sequence
 from typing import Any, ClassVar
 
 from pydantic import BaseModel, ConfigDict, model_validator
@@ -12,7 +13,7 @@ class PartialUpdate(BaseModel):
     # Unknown keys are collected rather than forbidden, so the error can list the allowed ones.
     model_config = ConfigDict(alias_generator=to_camel, validate_by_alias=True, validate_by_name=False, extra="allow")
     # The fields in the order the error lists them (as the client names them).
-    allowed: ClassVar[tuple[str, ...]]
+    allowed: ClassVar[Sequence[str]]
 
     @model_validator(mode="after")
     def _only_known_non_null_fields(self) -> "PartialUpdate":

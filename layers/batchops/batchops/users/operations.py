@@ -11,7 +11,7 @@ from pydantic import AwareDatetime
 from batchops.domain.models import ItemOutcome, ItemRef
 from batchops.domain.ports import ItemTask
 from batchops.domain.times import iso
-from batchops.operations.camel import CamelModel
+from batchops.operations.camel import CamelModel, NoParams
 from batchops.operations.exactly_once import REPLAYED, change_id, created_id
 from batchops.operations.partial_updates import PartialUpdate
 from batchops.operations.registry import Operation
@@ -51,10 +51,6 @@ class UserData(PartialUpdate):
 class UserUpdate(CamelModel):
     id: UserId
     data: UserData
-
-
-class NoParams(CamelModel):
-    pass
 
 
 class RecordLoginParams(CamelModel):
