@@ -71,7 +71,10 @@ def owner(stack: OfflineStack) -> Owner:
     batch_id = api.submit(PRICE, [content_id, "missing"], {"newPrice": 5})["batchId"]
     api.wait_final(batch_id)
     assert api.token is not None
-    return Owner(api.token, {"batch_id": batch_id, "content_id": content_id})
+    user_id = api.request(
+        "POST", "/users", {"email": f"{uuid.uuid4().hex}@fuzz.example", "name": "F", "password": "fuzz-pass-1"}
+    )
+    return Owner(api.token, {"batchId": batch_id, "contentId": content_id, "userId": user_id.body["userId"]})
 
 
 @pytest.fixture(scope="module")

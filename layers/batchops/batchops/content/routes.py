@@ -4,7 +4,7 @@ from typing import Annotated
 
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
-from aws_lambda_powertools.event_handler.openapi.params import Body
+from aws_lambda_powertools.event_handler.openapi.params import Body, Path
 from aws_lambda_powertools.utilities.idempotency.exceptions import (
     IdempotencyAlreadyInProgressError,
     IdempotencyValidationError,
@@ -68,6 +68,6 @@ def create_content(
     return json_reply(201, content, {"Location": f"/content/{content.content_id}"})
 
 
-@router.get("/content/<content_id>", responses=documented(200, "The content item", ContentOut, NotFoundError))
-def get_content(content_id: str) -> Response[ContentOut]:
+@router.get("/content/<contentId>", responses=documented(200, "The content item", ContentOut, NotFoundError))
+def get_content(content_id: Annotated[str, Path(alias="contentId")]) -> Response[ContentOut]:
     return json_reply(200, ContentOut.of(_contents().get(owner(router), content_id)))

@@ -6,7 +6,7 @@ from typing import Annotated
 
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
-from aws_lambda_powertools.event_handler.openapi.params import Body, Query
+from aws_lambda_powertools.event_handler.openapi.params import Body, Path, Query
 from pydantic import Field
 
 from batchops.api.errors import documented
@@ -75,8 +75,8 @@ def create_user(fields: Annotated[NewUser, Body()]) -> Response[UserOut]:
     return json_reply(201, UserOut.of(user), {"Location": f"/users/{user.user_id}"})
 
 
-@router.get("/users/<user_id>", responses=documented(200, "The user", UserOut, NotFoundError))
-def get_user(user_id: str) -> Response[UserOut]:
+@router.get("/users/<userId>", responses=documented(200, "The user", UserOut, NotFoundError))
+def get_user(user_id: Annotated[str, Path(alias="userId")]) -> Response[UserOut]:
     return json_reply(200, UserOut.of(_users().get(owner(router), user_id)))
 
 

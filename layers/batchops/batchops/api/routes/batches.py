@@ -5,7 +5,7 @@ from typing import Annotated, Any
 from aws_lambda_powertools import Metrics
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
-from aws_lambda_powertools.event_handler.openapi.params import Body, Query
+from aws_lambda_powertools.event_handler.openapi.params import Body, Path, Query
 from aws_lambda_powertools.utilities.idempotency.exceptions import (
     IdempotencyAlreadyInProgressError,
     IdempotencyValidationError,
@@ -38,6 +38,8 @@ from batchops.domain.models import BatchFilter, BatchStatus, ItemStatus
 from batchops.domain.reports import ReportFormat, ReportScope
 
 router = new_router()
+# Named as the README and the template name it; Powertools would describe the parameter as `batch_id`.
+BatchId = Annotated[str, Path(alias="batchId")]
 # Powertools' Metrics instances share one set of metrics: the entry's log_metrics flushes this one's too.
 metrics = Metrics()
 
@@ -93,15 +95,15 @@ def list_batches(
 
 
 @router.post(
-    "/batches/<batch_id>/cancel",
+    "/batches/<batchId>/cancel",
     responses=documented(202, "The batch, cancelling", BatchOut, NotFoundError, ConflictError, WorkflowStopError),
 )
-def cancel_batch(batch_id: str) -> Response[BatchOut]:
+def cancel_batch(batch_id: BatchId) -> Response[BatchOut]:
     return json_reply(202, BatchOut.of(services(router).batches.cancel(owner(router), batch_id)))
 
 
 @router.post(
-    "/batches/<batch_id>/retry",
+    "/batches/<batchId>/retry",
     responses=documented(
         202,
         "A new batch of the items to retry",
@@ -112,12 +114,12 @@ def cancel_batch(batch_id: str) -> Response[BatchOut]:
         WorkflowStartError,
     ),
 )
-def retry_batch(batch_id: str) -> Response[BatchOut]:
+def retry_batch(batch_id: BatchId) -> Response[BatchOut]:
     return _accepted(BatchOut.of(services(router).batches.retry(caller(router), batch_id)))
 
 
 @router.get(
-    "/batches/<batch_id>/report",
+    "/batches/<batchId>/report",
     responses=documented(
         303,
         "See Other: the report's presigned link (15 minutes)",
@@ -128,7 +130,7 @@ def retry_batch(batch_id: str) -> Response[BatchOut]:
     ),
 )
 def get_report(
-    batch_id: str,
+    batch_id: BatchId,
     format: Annotated[ReportFormat, Query()] = ReportFormat.CSV,  # noqa: A002 - the query parameter's name
     scope: Annotated[ReportScope, Query()] = ReportScope.ALL,
 ) -> Response[Any]:
@@ -141,19 +143,19 @@ def _accepted(batch: BatchOut) -> Response[BatchOut]:
     return json_reply(202, batch, {"Location": f"/batches/{batch.batch_id}"})
 
 
-@router.get("/batches/<batch_id>", responses=documented(200, "The batch", BatchOut, NotFoundError))
-def get_batch(batch_id: str) -> Response[BatchOut]:
+@router.get("/batches/<batchId>", responses=documented(200, "The batch", BatchOut, NotFoundError))
+def get_batch(batch_id: BatchId) -> Response[BatchOut]:
     return json_reply(200, BatchOut.of(services(router).batches.get(owner(router), batch_id)))
 
 
 @router.get(
-    "/batches/<batch_id>/items",
+    "/batches/<batchId>/items",
     responses=documented(
         200, "A page of the batch's items", ItemsPageOut, RequestValidationError, InvalidRequestError, NotFoundError
     ),
 )
 def list_items(
-    batch_id: str,
+    batch_id: BatchId,
     status: Annotated[ItemStatus | None, Query()] = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
     next_token: Annotated[str | None, Query(alias="nextToken")] = None,
