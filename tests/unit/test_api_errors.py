@@ -148,4 +148,4 @@ def test_the_description_documents_what_every_route_and_every_body_may_be_answer
                 assert {"400", "413", "415"} <= documented_statuses, (method, path)
     limited = spec["paths"]["/batches"]["post"]["responses"]["429"]
     assert limited["headers"]["Retry-After"]["required"] is True
-    assert "Location" in spec["paths"]["/batches/{batch_id}/report"]["get"]["responses"]["303"]["headers"]
+    assert "Location" in spec["paths"]["/batches/{batchId}/report"]["get"]["responses"]["303"]["headers"]

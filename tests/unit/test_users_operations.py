@@ -1,5 +1,8 @@
 """The users operations applied to one item at a time, over the in-memory repository."""
 
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from typing import Any
 
@@ -12,6 +15,9 @@ from batchops.domain.ports import ItemTask
 from batchops.operations.camel import NoParams
 from batchops.operations.exactly_once import REPLAYED
 from batchops.secrets import secret_fields
+from batchops.settings import Settings
+from batchops.users import family as users_family
+from batchops.users import passwords
 from batchops.users.operations import (
     NewUser,
     RecordLoginParams,
@@ -140,3 +146,32 @@ def test_login_times_need_a_time_zone() -> None:
     with pytest.raises(ValidationError):
         RecordLoginParams.model_validate({"at": "2026-01-02T03:04:05"})
     assert TypeAdapter(list[NewUser]).validate_python([{"email": "a@b.io", "name": "A", "password": "12345678"}])
+
+
+def test_scrypt_hashes_in_flight_are_bounded_by_half_the_functions_memory(monkeypatch: pytest.MonkeyPatch) -> None:
+    settings = Settings.from_environ(
+        {
+            "BATCHES_TABLE": "t",
+            "ITEMS_BUCKET": "b",
+            "PASSWORD_HASH_COST": "15",
+            "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": "512",
+        }
+    )
+    hasher = users_family._hasher(settings)
+    assert (hasher.log2_n, hasher.max_parallel) == (15, 8)  # 256 MiB / 32 MiB
+    running, peak, lock = 0, 0, threading.Lock()
+
+    def slow_derive(*args: Any) -> bytes:
+        nonlocal running, peak
+        with lock:
+            running += 1
+            peak = max(peak, running)
+        time.sleep(0.02)
+        with lock:
+            running -= 1
+        return b"k"
+
+    monkeypatch.setattr(passwords, "_derive", slow_derive)
+    with ThreadPoolExecutor(20) as pool:
+        list(pool.map(ScryptHasher(10, max_parallel=3).hash, ["p" * 8] * 40))
+    assert peak == 3

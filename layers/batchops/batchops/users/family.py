@@ -6,7 +6,7 @@ from batchops.operations.family import Family
 from batchops.settings import Settings
 from batchops.users.dynamo import DynamoUserRepository
 from batchops.users.operations import USERS_OPERATIONS, UsersResources
-from batchops.users.passwords import ScryptHasher
+from batchops.users.passwords import ScryptHasher, memory_per_hash
 from batchops.users.routes import router
 from batchops.users.service import UserService
 
@@ -17,8 +17,10 @@ def _repository(settings: Settings, clients: AwsClients) -> DynamoUserRepository
 
 def _hasher(settings: Settings) -> ScryptHasher:
     # The template's PasswordHashCost; hashes made at any cost verify (each carries its parameters).
-    cost = settings.parsed("PASSWORD_HASH_COST", int, "an integer (log2 of scrypt's n)")
-    return ScryptHasher(cost.or_default(ScryptHasher.log2_n))
+    log2_n = settings.parsed("PASSWORD_HASH_COST", int, "an integer (log2 of scrypt's n)").or_default(15)
+    # Half the function's memory (Lambda tells it) for hashes in flight; the rest for the runtime and the chunk.
+    memory_mb = settings.parsed("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", int, "megabytes").or_default(512)
+    return ScryptHasher(log2_n, max(1, memory_mb * 1024 * 1024 // 2 // memory_per_hash(log2_n)))
 
 
 def _resources(settings: Settings, clients: AwsClients) -> UsersResources:
