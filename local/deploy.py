@@ -342,6 +342,13 @@ class Deployer:
         )["ARN"]
         return _Deployed(arn, {"Id": arn})
 
+    def _watch_only(self, name: str, raw: Mapping[str, Any]) -> _Deployed:
+        """Alarms, their topic and its subscription, the dashboard: they watch CloudWatch metrics, which the
+        offline stack does not emulate (README). Resolved, so every Ref and Sub in them is checked; not created."""
+        resolve(raw, self._ctx)
+        physical = self._physical_name(name)
+        return _Deployed(physical, {"Arn": self._arn("watch", physical)})
+
 
 _DEPLOYERS = {
     "AWS::DynamoDB::Table": Deployer._table,
@@ -353,4 +360,8 @@ _DEPLOYERS = {
     "AWS::S3::Bucket": Deployer._bucket,
     "AWS::Events::EventBus": Deployer._event_bus,
     "AWS::SecretsManager::Secret": Deployer._secret,
+    "AWS::SNS::Topic": Deployer._watch_only,
+    "AWS::SNS::Subscription": Deployer._watch_only,
+    "AWS::CloudWatch::Alarm": Deployer._watch_only,
+    "AWS::CloudWatch::Dashboard": Deployer._watch_only,
 }

@@ -14,8 +14,9 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from batchops.composition import this_environment
 from batchops.domain.errors import WebhookDeliveryError
 from batchops.domain.finalization import SystemFailure
-from batchops.domain.models import BatchStatus
+from batchops.domain.models import Batch, BatchStatus
 from batchops.events import ExecutionEndedEvent, FinalizeEvent
+from batchops.metric_names import Metric, batches_ended
 
 logger = Logger()
 tracer = Tracer()
@@ -23,6 +24,17 @@ metrics = Metrics()
 
 finalizer = this_environment().finalizer
 callbacks = this_environment().callbacks
+
+
+def _batch_metrics(batch: Batch, broke: bool) -> None:
+    metrics.add_metric(name=batches_ended(batch.status), unit=MetricUnit.Count, value=1)
+    metrics.add_metric(name=Metric.BATCHES_FAILED_BY_SYSTEM, unit=MetricUnit.Count, value=int(broke))
+    if batch.started_at is not None and batch.completed_at is not None:
+        seconds = (batch.completed_at - batch.started_at).total_seconds()
+        metrics.add_metric(name=Metric.BATCH_DURATION, unit=MetricUnit.Seconds, value=seconds)
+    if batch.counts.processed:
+        rate = 100 * batch.counts.failed / batch.counts.processed
+        metrics.add_metric(name=Metric.ITEM_FAILURE_RATE, unit=MetricUnit.Percent, value=rate)
 
 
 @logger.inject_lambda_context(clear_state=True)
@@ -40,8 +52,11 @@ def lambda_handler(event: FinalizeEvent | ExecutionEndedEvent, context: LambdaCo
     elif failure is not None:
         # A cancelled scheduled batch's execution is stopped: that is the user's cancel, not a breakdown.
         logger.info("batch execution stopped by its cancel", extra={"batch_id": batch.batch_id})
+    metrics.add_dimensions(operation=batch.operation)
     if result.now_final:
-        metrics.add_metric(name=f"Batches_{batch.status.value}", unit=MetricUnit.Count, value=1)
+        _batch_metrics(batch, broke=failure is not None and batch.status is BatchStatus.FAILED)
+    if from_safety_net and batch.status is not BatchStatus.CANCELLED:
+        metrics.add_metric(name=Metric.SAFETY_NET_RUNS, unit=MetricUnit.Count, value=1)
     if from_safety_net:
         # An execution that ended past its NotifyCallback state (stopped, MarkFailed...): one more attempt.
         # A callback the state machine delivered is not sent twice.

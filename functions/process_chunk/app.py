@@ -12,6 +12,7 @@ from batchops.composition import this_environment
 from batchops.domain.chunks import Lease
 from batchops.domain.processing import ChunkRun
 from batchops.events import ChunkEvent, ChunkNext
+from batchops.metric_names import Metric
 from batchops.settings import ChunkWorkflowType
 
 logger = Logger()
@@ -54,8 +55,11 @@ def lambda_handler(event: ChunkEvent, context: LambdaContext) -> dict[str, Any]:
         return {"next": ChunkNext.DONE.value}
     result = processor.run(run)
     # Per chunk, not per item: one metrics line per invocation.
-    metrics.add_metric(name="Items_succeeded", unit=MetricUnit.Count, value=result.succeeded)
-    metrics.add_metric(name="Items_failed", unit=MetricUnit.Count, value=result.failed)
+    if result.operation is not None:
+        metrics.add_dimensions(operation=result.operation)
+    metrics.add_metric(name=Metric.ITEMS_SUCCEEDED, unit=MetricUnit.Count, value=result.succeeded)
+    metrics.add_metric(name=Metric.ITEMS_FAILED, unit=MetricUnit.Count, value=result.failed)
+    metrics.add_metric(name=Metric.CHUNK_SIZE, unit=MetricUnit.Count, value=result.succeeded + result.failed)
     if result.done:
         return {"next": ChunkNext.DONE.value}
     # Out of time with items left: again in this child workflow if it has time for one more window, else the

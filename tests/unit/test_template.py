@@ -8,7 +8,9 @@ from typing import Any
 import pytest
 
 from batchops.domain import errors
+from batchops.domain.models import BatchStatus
 from batchops.events import BATCH_ENDED_STATES, ChunkEvent, ChunkNext, RoundOut
+from batchops.metric_names import Metric, batches_ended
 from local.template import (
     Context,
     TemplateError,
@@ -228,3 +230,31 @@ def _subclasses(cls: type) -> Iterator[type]:
     for sub in cls.__subclasses__():
         yield sub
         yield from _subclasses(sub)
+
+
+def test_the_alarms_and_the_dashboard_watch_the_metrics_the_handlers_emit() -> None:
+    resources = TEMPLATE["Resources"]
+    service = TEMPLATE["Globals"]["Function"]["Environment"]["Variables"]["POWERTOOLS_SERVICE_NAME"]
+    alarms = {name: r["Properties"] for name, r in resources.items() if r["Type"] == "AWS::CloudWatch::Alarm"}
+    ours = {p["MetricName"] for p in alarms.values() if p.get("Namespace") == "batchops"}
+    assert ours == {Metric.BATCHES_FAILED_BY_SYSTEM, Metric.ITEM_FAILURE_RATE, Metric.SAFETY_NET_RUNS}
+    for name, props in alarms.items():
+        assert props["AlarmActions"] == [{"Ref": "AlarmTopic"}], name
+        if props.get("Namespace") == "batchops":
+            # The dimension set every metric is emitted with (besides [operation]).
+            assert props["Dimensions"] == [{"Name": "service", "Value": service}], name
+    watched = {
+        m["MetricStat"]["Metric"]["Dimensions"][0]["Value"]["Ref"]
+        for props in alarms.values()
+        for m in props.get("Metrics", [])
+        if "MetricStat" in m
+    }
+    assert watched == {"PrepareBatchFunction", "ProcessChunkFunction", "FinalizeBatchFunction", "NotifyBatchFunction"}
+    dashboard = resources["OperationsDashboard"]["Properties"]["DashboardBody"]["Fn::Sub"]
+    shown = set(re.findall(r'"(\w+)", "service", "batchops"|\[\s*"\.", "(\w+)", "\.", "\."', dashboard))
+    names = {name for pair in shown for name in pair if name}
+    assert {
+        *Metric,
+        *(batches_ended(s) for s in (BatchStatus.COMPLETED, BatchStatus.FAILED, BatchStatus.CANCELLED)),
+    } <= names
+    assert resources["AlarmMail"]["Condition"] == "MailAlarms"

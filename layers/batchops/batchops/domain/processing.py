@@ -67,6 +67,8 @@ class ChunkResult:
     # What this invocation recorded.
     succeeded: int = 0
     failed: int = 0
+    # The batch's operation (for the metrics of the invocation); None when the chunk had nothing left.
+    operation: str | None = None
 
 
 @dataclass(frozen=True)
@@ -285,4 +287,5 @@ class _Session:
         if done is None:
             done = not self.todo or self.stopped or bool(self.batch.stop_reason) or self.batch.is_final
         self._flush(done=done, last=True)
-        return ChunkResult(done, *self.written)
+        succeeded, failed = self.written
+        return ChunkResult(done, succeeded, failed, self.batch.operation)

@@ -36,6 +36,7 @@ from batchops.domain.errors import (
 )
 from batchops.domain.models import BatchFilter, BatchStatus, ItemStatus
 from batchops.domain.reports import ReportFormat, ReportScope
+from batchops.metric_names import Metric
 
 router = new_router()
 # Named as the README and the template name it; Powertools would describe the parameter as `batch_id`.
@@ -69,7 +70,8 @@ def submit_batch(
         upload_id = request.source.upload_id if request.source else None
         submission = Submission(caller(router), request.operation, request.params, request.items, options, upload_id)
         batch = services(router).batches.submit(submission)
-        metrics.add_metric(name="BatchesSubmitted", unit="Count", value=1)
+        metrics.add_dimensions(operation=request.operation)
+        metrics.add_metric(name=Metric.BATCHES_SUBMITTED, unit="Count", value=1)
         return BatchOut.of(batch)
 
     return _accepted(BatchOut.model_validate(once(router, "batches", idempotency_key, submit)))

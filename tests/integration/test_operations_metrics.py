@@ -1,0 +1,49 @@
+"""What operators see of a batch: EMF metrics per chunk and per batch, with the operation as a dimension."""
+
+import json
+import time
+from typing import Any
+
+import pytest
+
+from tests.integration.client import Api
+
+PRICE = "content.update-price"
+
+
+def _metric_lines(out: str) -> list[dict[str, Any]]:
+    return [json.loads(line) for line in out.splitlines() if line.startswith('{"_aws"')]
+
+
+def _value(line: dict[str, Any], name: str) -> float:
+    """A metric's value in an EMF line (Powertools writes each as a list of the values added)."""
+    (value,) = line[name]
+    return float(value)
+
+
+def test_a_batch_emits_its_metrics_per_chunk_and_per_batch_by_operation(
+    user: Api, capfd: pytest.CaptureFixture[str]
+) -> None:
+    ids = user.create_contents(6)
+    capfd.readouterr()
+    items = [*ids, "missing-1", "missing-2"]  # 2 of 8 fail: 25 %
+    batch = user.wait_final(user.submit(PRICE, items, {"newPrice": 9}, chunkSize=4, maxConcurrency=2)["batchId"])
+    assert batch["failedItems"] == 2
+
+    # The aggregator prints its line as its invocation ends, just after the batch reads final.
+    out, deadline = "", time.monotonic() + 10
+    while "ItemFailureRate" not in out and time.monotonic() < deadline:
+        time.sleep(0.1)
+        out += capfd.readouterr().out
+    lines = _metric_lines(out)
+    chunks = [m for m in lines if "ChunkSize" in m]
+    assert sorted(_value(m, "ChunkSize") for m in chunks) == [4, 4], "one line per chunk, none per item"
+    assert sum(_value(m, "Items_failed") for m in chunks) == 2
+    final = next(m for m in lines if "ItemFailureRate" in m)
+    rate, done, broke = (_value(final, n) for n in ("ItemFailureRate", "Batches_completed", "BatchesFailedBySystem"))
+    assert (rate, done, broke) == (25.0, 1.0, 0.0)
+    assert _value(final, "BatchDuration") > 0
+    for line in [*chunks, final]:
+        assert line["operation"] == PRICE
+        assert line["_aws"]["CloudWatchMetrics"][0]["Namespace"] == "batchops"
+        assert line["_aws"]["CloudWatchMetrics"][0]["Dimensions"] == [["service"], ["operation"]]
