@@ -53,6 +53,8 @@ def lambda_handler(event: FinalizeEvent | ExecutionEndedEvent, context: LambdaCo
         # A cancelled scheduled batch's execution is stopped: that is the user's cancel, not a breakdown.
         logger.info("batch execution stopped by its cancel", extra={"batch_id": batch.batch_id})
     metrics.add_dimensions(operation=batch.operation)
+    # Metadata, not a dimension: a metric line leads to its batch without a metric per batch.
+    metrics.add_metadata(key="batchId", value=batch.batch_id)
     if result.now_final:
         _batch_metrics(batch, broke=failure is not None and batch.status is BatchStatus.FAILED)
     if from_safety_net and batch.status is not BatchStatus.CANCELLED:

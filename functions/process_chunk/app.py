@@ -57,6 +57,7 @@ def lambda_handler(event: ChunkEvent, context: LambdaContext) -> dict[str, Any]:
     # Per chunk, not per item: one metrics line per invocation.
     if result.operation is not None:
         metrics.add_dimensions(operation=result.operation)
+    metrics.add_metadata(key="batchId", value=event.batch_id)
     metrics.add_metric(name=Metric.ITEMS_SUCCEEDED, unit=MetricUnit.Count, value=result.succeeded)
     metrics.add_metric(name=Metric.ITEMS_FAILED, unit=MetricUnit.Count, value=result.failed)
     metrics.add_metric(name=Metric.CHUNK_SIZE, unit=MetricUnit.Count, value=result.succeeded + result.failed)

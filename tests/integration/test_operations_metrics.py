@@ -11,8 +11,9 @@ from tests.integration.client import Api
 PRICE = "content.update-price"
 
 
-def _metric_lines(out: str) -> list[dict[str, Any]]:
-    return [json.loads(line) for line in out.splitlines() if line.startswith('{"_aws"')]
+def _metric_lines(out: str, batch_id: str) -> list[dict[str, Any]]:
+    lines = (json.loads(line) for line in out.splitlines() if line.startswith('{"_aws"'))
+    return [line for line in lines if line.get("batchId") == batch_id]
 
 
 def _value(line: dict[str, Any], name: str) -> float:
@@ -27,15 +28,17 @@ def test_a_batch_emits_its_metrics_per_chunk_and_per_batch_by_operation(
     ids = user.create_contents(6)
     capfd.readouterr()
     items = [*ids, "missing-1", "missing-2"]  # 2 of 8 fail: 25 %
-    batch = user.wait_final(user.submit(PRICE, items, {"newPrice": 9}, chunkSize=4, maxConcurrency=2)["batchId"])
+    batch_id = user.submit(PRICE, items, {"newPrice": 9}, chunkSize=4, maxConcurrency=2)["batchId"]
+    batch = user.wait_final(batch_id)
     assert batch["failedItems"] == 2
 
     # The aggregator prints its line as its invocation ends, just after the batch reads final.
     out, deadline = "", time.monotonic() + 10
-    while "ItemFailureRate" not in out and time.monotonic() < deadline:
+    while not any("ItemFailureRate" in m for m in _metric_lines(out, batch_id)) and time.monotonic() < deadline:
         time.sleep(0.1)
         out += capfd.readouterr().out
-    lines = _metric_lines(out)
+    # Other tests' batches may still be ending: each line names its batch (metadata, not a dimension).
+    lines = _metric_lines(out, batch_id)
     chunks = [m for m in lines if "ChunkSize" in m]
     assert sorted(_value(m, "ChunkSize") for m in chunks) == [4, 4], "one line per chunk, none per item"
     assert sum(_value(m, "Items_failed") for m in chunks) == 2
