@@ -68,3 +68,11 @@ def update_if(db: Any, table: str, action: str, **update: Any) -> bool:
                 return False
             raise
     return True
+
+
+def set_attributes(attributes: Mapping[str, Any]) -> tuple[str, dict[str, str], dict[str, Any]]:
+    """`SET #a0 = :v0, ...` for these attributes, with its names and values (placeholders, so that any
+    attribute name works, reserved words too); conditions add their own under other names."""
+    names = {f"#a{i}": name for i, name in enumerate(attributes)}
+    values = {f":v{i}": to_attr(value) for i, value in enumerate(attributes.values())}
+    return "SET " + ", ".join(f"#a{i} = :v{i}" for i in range(len(names))), names, values

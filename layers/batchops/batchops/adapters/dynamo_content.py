@@ -6,7 +6,14 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from batchops.adapters.aws_errors import aws_errors
-from batchops.adapters.dynamo_codec import from_item, is_condition_failure, parse_time, to_attr, to_item
+from batchops.adapters.dynamo_codec import (
+    from_item,
+    is_condition_failure,
+    parse_time,
+    set_attributes,
+    to_attr,
+    to_item,
+)
 from batchops.content.models import Change, ChangeReplayedError, Content, ContentExistsError
 from batchops.domain.errors import ContentNotFoundError, ContentRemovedError
 
@@ -43,8 +50,7 @@ class DynamoContentRepository:
             "lastBatchId": change.batch_id,
             "lastChangeId": change.change_id,
         }
-        names = {f"#a{i}": name for i, name in enumerate(attributes)}
-        values = {f":v{i}": to_attr(value) for i, value in enumerate(attributes.values())}
+        expression, names, values = set_attributes(attributes)
         # Not again for the same batch item: a chunk run again after a crash finds its change applied.
         condition = "#owner = :owner AND (attribute_not_exists(lastChangeId) OR lastChangeId <> :change)"
         values[":change"] = to_attr(change.change_id)
@@ -56,7 +62,7 @@ class DynamoContentRepository:
                 reply = self._db.update_item(
                     TableName=self._table,
                     Key={"contentId": to_attr(change.content_id)},
-                    UpdateExpression="SET " + ", ".join(f"{n} = :v{i}" for i, n in enumerate(names)),
+                    UpdateExpression=expression,
                     # A missing item has no owner, so the owner check also requires the item to exist.
                     ConditionExpression=condition,
                     ExpressionAttributeNames={**names, "#owner": "owner"},

@@ -14,7 +14,14 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from batchops.adapters.aws_errors import aws_errors, error_code
-from batchops.adapters.dynamo_codec import from_item, is_condition_failure, parse_time, to_attr, to_item
+from batchops.adapters.dynamo_codec import (
+    from_item,
+    is_condition_failure,
+    parse_time,
+    set_attributes,
+    to_attr,
+    to_item,
+)
 from batchops.domain.errors import StoreUnavailableError
 from batchops.users.models import (
     EmailInUseError,
@@ -37,6 +44,17 @@ def user_key(user_id: str) -> dict[str, Any]:
 
 def email_key(owner: str, email: str) -> dict[str, Any]:
     return {"pk": to_attr(f"email#{len(owner)}#{owner}#{email}")}
+
+
+def _refusal(change: UserChange, current: User | None) -> Exception | None:
+    """Why the user as it is refuses the change, if it does."""
+    if current is None or current.owner != change.owner:
+        return UserNotFoundError(change.user_id)
+    if current.last_change_id == change.change_id:
+        return UserChangeReplayedError(current)
+    if change.require_active and current.is_deleted:
+        return UserDeletedError(change.user_id)
+    return None
 
 
 def _cancelled_by(error: ClientError) -> list[str | None]:
@@ -101,12 +119,10 @@ class DynamoUserRepository:
 
     def apply(self, change: UserChange) -> User:
         current = self.get(change.user_id)
-        if current is None or current.owner != change.owner:
-            raise UserNotFoundError(change.user_id)
-        if current.last_change_id == change.change_id:
-            raise UserChangeReplayedError(current)
-        if change.require_active and current.is_deleted:
-            raise UserDeletedError(change.user_id)
+        refusal = _refusal(change, current)
+        if refusal is not None:
+            raise refusal
+        assert current is not None, "no refusal: the caller's user"
         update = self._update(change, current)
         new_email = change.new_email
         with aws_errors("changing a user"):
@@ -127,8 +143,7 @@ class DynamoUserRepository:
 
     def _update(self, change: UserChange, current: User) -> dict[str, Any]:
         attributes = {**change.attributes, "updatedAt": change.at, "lastChangeId": change.change_id}
-        names = {f"#a{i}": name for i, name in enumerate(attributes)}
-        values = {f":v{i}": to_attr(value) for i, value in enumerate(attributes.values())}
+        expression, names, values = set_attributes(attributes)
         # Unchanged since it was read (the address whose reservation moves), and not this item's change again.
         condition = (
             "#owner = :owner AND email = :email AND (attribute_not_exists(lastChangeId) OR lastChangeId <> :change)"
@@ -144,7 +159,7 @@ class DynamoUserRepository:
         return {
             "TableName": self._table,
             "Key": user_key(change.user_id),
-            "UpdateExpression": "SET " + ", ".join(f"{n} = :v{i}" for i, n in enumerate(names)),
+            "UpdateExpression": expression,
             "ConditionExpression": condition,
             "ExpressionAttributeNames": {**names, "#owner": "owner"},
             "ExpressionAttributeValues": values,
@@ -175,14 +190,8 @@ class DynamoUserRepository:
 
     def _why_refused(self, change: UserChange) -> Exception:
         """Another request changed the user between our read and our write: what it is now decides."""
-        current = self.get(change.user_id)
-        if current is None or current.owner != change.owner:
-            return UserNotFoundError(change.user_id)
-        if current.last_change_id == change.change_id:
-            return UserChangeReplayedError(current)
-        if change.require_active and current.is_deleted:
-            return UserDeletedError(change.user_id)
-        return StoreUnavailableError(f"user {change.user_id} changed meanwhile; try again")
+        refusal = _refusal(change, self.get(change.user_id))
+        return refusal or StoreUnavailableError(f"user {change.user_id} changed meanwhile; try again")
 
     @staticmethod
     def _record(u: User) -> dict[str, Any]:
