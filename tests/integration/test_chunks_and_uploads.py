@@ -7,6 +7,8 @@ import json
 from collections import Counter
 from typing import Any
 
+import pytest
+
 from local.stack import OfflineStack
 from tests.integration.client import Api, assert_counts_add_up
 from tests.integration.conftest import SlowContents
@@ -24,6 +26,8 @@ def _body(i: int) -> dict[str, Any]:
     return {"title": f"Loaded {i}", "contentType": "article", "price": 100 + i % 7}
 
 
+# Two batches of 10,000 items, each given 300 s: the test's budget is theirs (pytest-timeout's default is 300 s).
+@pytest.mark.timeout(660)
 def test_ten_thousand_items_are_created_in_one_batch_then_repriced_from_an_upload(user: Api) -> None:
     created = user.wait_final(user.submit(CREATE, [_body(i) for i in range(10_000)], {})["batchId"], timeout=300)
     assert (created["status"], created["succeededItems"], created["totalItems"]) == ("completed", 10_000, 10_000)

@@ -232,6 +232,7 @@ def test_a_users_create_chunk_run_again_after_a_crash_creates_no_user_twice(stac
     assert _users_of(stack, owner) == 300
 
 
+@pytest.mark.timeout(1260)  # the batch's own wait is 1,200 s
 def test_ten_thousand_users_are_created_in_one_batch_of_chunks_of_500_three_at_a_time(user: Api) -> None:
     tag = uuid.uuid4().hex[:8]
     items = [{"email": f"bulk{n}.{tag}@example.com", "name": f"Bulk {n}", "password": PASSWORD} for n in range(10_000)]
