@@ -23,11 +23,14 @@ help:
 	@echo "make cost   - what a 10,000-item batch did offline, priced: dollars per 1,000,000 items on AWS"
 	@echo "make sam-test - sam validate, sam build, sam local invoke of every event, sam local start-api (needs root for docker)"
 
-$(STAMP): requirements-dev.txt layers/batchops/requirements.txt
+# The project itself goes in editable, for the `batchops` command ($(BIN)/batchops); its dependencies are pinned
+# in requirements-dev.txt.
+$(STAMP): requirements-dev.txt layers/batchops/requirements.txt pyproject.toml
 	@test -n "$(PYTHON)" || { echo "Python 3.12 or newer is required (the Lambda runtime is python3.12)"; exit 1; }
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet -r requirements-dev.txt
+	$(BIN)/pip install --quiet --no-deps -e .
 	touch $@
 
 venv: $(STAMP)
