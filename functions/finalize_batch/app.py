@@ -57,7 +57,9 @@ def lambda_handler(event: FinalizeEvent | ExecutionEndedEvent, context: LambdaCo
     metrics.add_metadata(key="batchId", value=batch.batch_id)
     if result.now_final:
         _batch_metrics(batch, broke=failure is not None and batch.status is BatchStatus.FAILED)
-    if from_safety_net and batch.status is not BatchStatus.CANCELLED:
+    # Only when the safety net had to end the batch: a workflow that ended the batch itself and then failed its
+    # execution on purpose (a failed batch ends in a Fail state) is no breakdown, and must not page anyone.
+    if from_safety_net and result.now_final and batch.status is not BatchStatus.CANCELLED:
         metrics.add_metric(name=Metric.SAFETY_NET_RUNS, unit=MetricUnit.Count, value=1)
     if from_safety_net:
         # An execution that ended past its NotifyCallback state (stopped, MarkFailed...): one more attempt.
