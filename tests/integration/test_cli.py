@@ -90,6 +90,8 @@ def test_submit_wait_json_of_a_clean_batch_exits_0_and_takes_items_from_stdin(us
     batch = run.json()
     assert (batch["status"], batch["succeededItems"], batch["source"]["uploadId"]) == ("completed", 4, None)
     assert "failuresByCode" not in batch
+    created = batchops(user, "items", batch["batchId"], "--output-field", "contentId").out.split()
+    assert [user.request("GET", f"/content/{i}").body["price"] for i in created] == [1, 2, 3, 4]
 
 
 def test_submit_through_an_upload_csv_or_forced_runs_like_inline(user: Api, tmp_path: Path) -> None:

@@ -181,12 +181,21 @@ def list_batches(status_filter: str | None, operation: str | None, limit: int, a
 @click.argument("batch_id")
 @click.option("--status", "status_filter", type=click.Choice([s.value for s in ItemStatus]))
 @click.option("--format", "output_format", type=click.Choice(["table", "json", "csv"]), default="table")
+@click.option("--output-field", metavar="NAME", help="Print only this field of each output, one per line.")
 @json_option
-def items(batch_id: str, status_filter: str | None, output_format: str, as_json: bool) -> None:
+def items(
+    batch_id: str, status_filter: str | None, output_format: str, output_field: str | None, as_json: bool
+) -> None:
     """A batch's items in index order, all pages."""
     c = _context()
     listing = c.api.pages(f"/batches/{batch_id}/items", "items", {"status": status_filter, "limit": 1000})
-    if as_json or output_format == "json":
+    if output_field is not None:
+        # E.g. the ids a create made, ready to be the next batch's --items.
+        for item in listing:
+            value = (item.get("output") or {}).get(output_field)
+            if value is not None:
+                sys.stdout.write(f"{value}\n")
+    elif as_json or output_format == "json":
         render.print_json(c.out, list(listing))
     elif output_format == "csv":
         for text in render.items_csv(listing):
