@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from rich.console import Console
 
-from batchops.cli.http import Api, CliError, Reply
+from batchops.cli.http import Api, ApiError, CliError, Reply, UnreachableError
 from batchops.cli.inputs import INLINE_MAX_BYTES, INLINE_MAX_ITEMS, Shape, parse_params, read_items
 from batchops.cli.render import Exit, exit_code
 from batchops.cli.watch import LiveBar, PlainLines, Rate, display_for, watch
@@ -191,3 +191,36 @@ def test_the_cli_imports_nothing_of_the_lambda_side() -> None:
 def test_api_refuses_a_url_that_is_not_http() -> None:
     with pytest.raises(CliError, match="--api must be an http"):
         Api("ftp://x", None)
+
+
+class _FlakyApi(_ScriptedApi):
+    """Fails some reads: each entry of `failures` is raised instead of answering that read."""
+
+    def __init__(self, batches: list[dict[str, Any]], failures: Mapping[int, CliError]) -> None:
+        super().__init__(batches)
+        self._failures = failures
+
+    def call(self, method: str, path: str, body: Any = None, **query: Mapping[str, Any] | None) -> Reply:
+        failure = self._failures.get(self.reads)
+        if failure is not None:
+            self.reads += 1
+            raise failure
+        return super().call(method, path, body, **query)
+
+
+def test_watch_reads_past_transient_errors_and_stops_at_a_lasting_or_permanent_one() -> None:
+    clock = _Clock()
+    batches = [_batch(processed=1), _batch(processed=2), _batch(processed=3), _batch("completed", 10)]
+    passing = {1: UnreachableError("reset"), 2: ApiError(503, "unavailable", "later")}
+    final = watch(
+        _FlakyApi(batches, passing), "b-1", lambda rate: PlainLines(io.StringIO(), rate), 60, clock, clock.sleep
+    )
+    assert final["status"] == "completed"
+
+    lasting = {n: ApiError(429, "throttled", "slow down") for n in range(1, 6)}
+    with pytest.raises(ApiError, match="429"):
+        watch(_FlakyApi(batches, lasting), "b-1", lambda rate: PlainLines(io.StringIO(), rate), 60, clock, clock.sleep)
+
+    with pytest.raises(ApiError, match="404"):
+        gone = {1: ApiError(404, "not_found", "gone")}
+        watch(_FlakyApi(batches, gone), "b-1", lambda rate: PlainLines(io.StringIO(), rate), 60, clock, clock.sleep)

@@ -16,6 +16,13 @@ DOWNLOAD_TIMEOUT_SECONDS = 300
 class CliError(Exception):
     """What the person must read on stderr; the command exits 3."""
 
+    # Worth asking again a moment later (the network, throttling, a 5xx), while watching a batch.
+    transient = False
+
+
+class UnreachableError(CliError):
+    transient = True
+
 
 @dataclass
 class ApiError(CliError):
@@ -23,6 +30,10 @@ class ApiError(CliError):
     code: str
     message: str
     details: list[dict[str, str]] = field(default_factory=list)
+
+    @property
+    def transient(self) -> bool:  # type: ignore[override]
+        return self.status == 429 or self.status >= 500
 
     def __str__(self) -> str:
         fields = "; ".join(f"{d.get('field')}: {d.get('message')}" for d in self.details)
@@ -128,7 +139,7 @@ def _send(request: urllib.request.Request, timeout: float) -> tuple[int, dict[st
         # Also a 303: the redirect handler declines, so it arrives here with its Location.
         return e.code, dict(e.headers.items()), e.read()
     except (urllib.error.URLError, OSError) as e:
-        raise CliError(f"cannot reach {request.full_url.split('?')[0]}: {getattr(e, 'reason', e)}") from e
+        raise UnreachableError(f"cannot reach {request.full_url.split('?')[0]}: {getattr(e, 'reason', e)}") from e
 
 
 def _json(raw: bytes) -> Any:

@@ -14,6 +14,8 @@ from batchops.domain.models import FINAL_STATUSES
 Batch = dict[str, Any]
 # The background documents' clients poll every 2 seconds; a person watching a bar likes it a little livelier.
 POLL_SECONDS = 1.0
+# A long watch outlives a dropped connection or a throttled read: so many in a row (1+2+4+8 s) end it.
+TRANSIENT_ERRORS_IN_A_ROW = 5
 
 
 @dataclass
@@ -128,10 +130,12 @@ def watch(
     clock: Callable[[], float] = time.monotonic,
     sleep: Callable[[float], None] = time.sleep,
 ) -> Batch:
-    """Poll the batch until it is final or `timeout_seconds` pass (then CliError: it goes on running)."""
+    """Poll the batch until it is final or `timeout_seconds` pass (then CliError: it goes on running). A
+    transient error (network, throttling, 5xx) is read past, unless it lasts TRANSIENT_ERRORS_IN_A_ROW polls."""
     batch: Batch = api.call("GET", f"/batches/{batch_id}").body
     started = clock()
     display = make_display(Rate(started, batch["processedItems"]))
+    errors_in_a_row = 0
     try:
         while True:
             display.show(batch, clock())
@@ -142,7 +146,13 @@ def watch(
                     f"batch {batch_id} is still {batch['status']} after {timeout_seconds:g}s; it goes on running "
                     f"(batchops status {batch_id} --watch)"
                 )
-            sleep(POLL_SECONDS)
-            batch = api.call("GET", f"/batches/{batch_id}").body
+            sleep(POLL_SECONDS * 2**errors_in_a_row)
+            try:
+                batch = api.call("GET", f"/batches/{batch_id}").body
+                errors_in_a_row = 0
+            except CliError as e:
+                errors_in_a_row += 1
+                if not e.transient or errors_in_a_row >= TRANSIENT_ERRORS_IN_A_ROW:
+                    raise
     finally:
         display.close()
