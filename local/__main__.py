@@ -7,6 +7,7 @@ import sys
 import threading
 from pathlib import Path
 
+from local.console import FunctionOutput
 from local.sam_local import write_sam_local_config
 from local.stack import ROOT, OfflineStack, StackConfig
 
@@ -27,13 +28,22 @@ def _parameters() -> dict[str, str]:
     return values | {param: os.environ[env] for env, param in mapping.items() if os.environ.get(env)}
 
 
-def main() -> int:
-    config = StackConfig(
+def stack_config() -> StackConfig:
+    """The stack `make run` starts, as the environment sets it."""
+    return StackConfig(
         api_port=int(os.environ.get("API_PORT", "3000")),
         aws_port=int(os.environ.get("AWS_PORT", "5000")),
         host=os.environ.get("BIND_HOST", "127.0.0.1"),
         parameters=_parameters(),
+        # A line per request and per batch status change; the functions' JSON logs and EMF metrics would drown
+        # them, so only their warnings and errors show, as plain lines, unless LOG_LEVEL=DEBUG asks for all.
+        function_output=FunctionOutput.ALL if os.environ.get("LOG_LEVEL") == "DEBUG" else FunctionOutput.WARNINGS,
+        activity=True,
     )
+
+
+def main() -> int:
+    config = stack_config()
     try:
         stack = OfflineStack(config).start()
     except OSError as e:
@@ -73,6 +83,8 @@ Inspect executions with the AWS CLI (.venv/bin/aws; any credentials work locally
 
 {sam_hint}
 
+Below: a line per API request and per batch status change (LOG_LEVEL=DEBUG adds the functions' JSON logs and
+EMF metrics).
 Ctrl-C stops the stack (everything lives in memory).
 """,
         flush=True,

@@ -6,9 +6,8 @@ import logging
 import re
 import threading
 import time
-import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -16,16 +15,17 @@ from urllib.parse import parse_qsl, urlsplit
 
 from local.deploy import Deployment, Route
 from local.docs import DOCS_PATH, docs_response
+from local.http_event import payload_v2_event
 from local.issuer import LocalIssuer, TokenRejectedError
 
 LOCAL_PREFIX = "/_local"
 _log = logging.getLogger("batchops.local")
-_TEXT_TYPES = ("application/json", "text/", "application/xml", "application/x-www-form-urlencoded")
 # HTTP API's payload limit: a larger request body is refused with a 413 before any function runs.
 MAX_BODY_BYTES = 10 * 1024 * 1024
 # A client that sends less than its Content-Length announced is cut off after this long (the HTTP API's
 # integration timeout), rather than holding a thread forever.
 _READ_TIMEOUT_SECONDS = 30
+RequestListener = Callable[[str, str, int, float], None]
 
 
 class _Server(ThreadingHTTPServer):
@@ -46,15 +46,12 @@ def _pattern(path: str) -> re.Pattern[str]:
     return re.compile(f"^{regex}$")
 
 
-def _claim_text(value: Any) -> str:
-    # API Gateway hands claims to the function as strings; lists look like "[a b]".
-    if isinstance(value, list):
-        return "[" + " ".join(str(v) for v in value) + "]"
-    return str(value)
-
-
 class LocalGateway:
-    def __init__(self, host: str, port: int, issuer: LocalIssuer, lambda_client: Any) -> None:
+    def __init__(
+        self, host: str, port: int, issuer: LocalIssuer, lambda_client: Any, on_request: RequestListener | None = None
+    ) -> None:
+        # Told of each request once answered: method, target, status and seconds (`make run` prints a line).
+        self.on_request = on_request
         self._issuer = issuer
         self._lambda = lambda_client
         self._routes: list[tuple[re.Pattern[str], Route]] = []
@@ -97,7 +94,10 @@ class LocalGateway:
                     {"message": "Unauthorized"},
                     {"www-authenticate": 'Bearer error="invalid_token"'},
                 )
-        event = self._event(method, url.path, url.query, headers, body, source_ip, match, claims)
+        route_key = f"{match.route.method} {match.route.path}"
+        event = payload_v2_event(
+            route_key, method, url.path, url.query, headers, body, source_ip, match.path_parameters, claims
+        )
         return self._invoke(match.route.function, event)
 
     def _match(self, method: str, path: str) -> _Match | None:
@@ -117,68 +117,6 @@ class LocalGateway:
             return self._issuer.verify(token, authorizer.issuer, authorizer.audience)
         except TokenRejectedError:
             return None
-
-    def _event(
-        self,
-        method: str,
-        path: str,
-        query: str,
-        headers: dict[str, str],
-        body: bytes,
-        source_ip: str,
-        match: _Match,
-        claims: dict[str, Any] | None,
-    ) -> dict[str, Any]:
-        now = datetime.now(UTC)
-        content_type = headers.get("content-type", "")
-        is_text = (not body or any(content_type.startswith(t) for t in _TEXT_TYPES) or not content_type) and _is_utf8(
-            body
-        )
-        query_parameters: dict[str, str] = {}
-        for key, value in parse_qsl(query, keep_blank_values=True):
-            # Repeated keys are joined with commas, as the HTTP API does.
-            query_parameters[key] = f"{query_parameters[key]},{value}" if key in query_parameters else value
-        route_key = f"{match.route.method} {match.route.path}"
-        authorizer = (
-            {"jwt": {"claims": {k: _claim_text(v) for k, v in claims.items()}, "scopes": None}} if claims else None
-        )
-        event: dict[str, Any] = {
-            "version": "2.0",
-            "routeKey": route_key,
-            "rawPath": path,
-            "rawQueryString": query,
-            "headers": headers,
-            "requestContext": {
-                "accountId": "123456789012",
-                "apiId": "local",
-                "domainName": headers.get("host", "localhost"),
-                "domainPrefix": "local",
-                "http": {
-                    "method": method,
-                    "path": path,
-                    "protocol": "HTTP/1.1",
-                    "sourceIp": source_ip,
-                    "userAgent": headers.get("user-agent", ""),
-                },
-                "requestId": str(uuid.uuid4()),
-                "routeKey": route_key,
-                "stage": "$default",
-                "time": now.strftime("%d/%b/%Y:%H:%M:%S +0000"),
-                "timeEpoch": int(time.time() * 1000),
-            },
-            "isBase64Encoded": not is_text,
-        }
-        if authorizer:
-            event["requestContext"]["authorizer"] = authorizer
-        if query_parameters:
-            event["queryStringParameters"] = query_parameters
-        if match.path_parameters:
-            event["pathParameters"] = match.path_parameters
-        if body:
-            event["body"] = body.decode() if is_text else base64.b64encode(body).decode()
-        if "cookie" in headers:
-            event["cookies"] = [c.strip() for c in headers["cookie"].split(";")]
-        return event
 
     def _invoke(self, function: str, event: dict[str, Any]) -> tuple[int, dict[str, str], bytes]:
         assert self._deployment is not None
@@ -234,6 +172,13 @@ class LocalGateway:
             timeout = _READ_TIMEOUT_SECONDS
 
             def _any(self) -> None:
+                started = time.monotonic()
+                status, out_headers, data = self._answer()
+                self._reply(status, out_headers, data)
+                if gateway.on_request is not None:
+                    gateway.on_request(self.command, self.path, status, time.monotonic() - started)
+
+            def _answer(self) -> tuple[int, dict[str, str], bytes]:
                 headers: dict[str, str] = {}
                 for key, value in self.headers.items():
                     key = key.lower()
@@ -242,12 +187,11 @@ class LocalGateway:
                 if length is None:
                     # The body's end is unknown: answer, then close, as the connection cannot be reused.
                     self.close_connection = True
-                    self._reply(*_json(HTTPStatus.BAD_REQUEST, {"message": "Bad Request"}))
-                elif length > MAX_BODY_BYTES:
+                    return _json(HTTPStatus.BAD_REQUEST, {"message": "Bad Request"})
+                if length > MAX_BODY_BYTES:
                     self.close_connection = True
-                    self._reply(*_json(HTTPStatus.REQUEST_ENTITY_TOO_LARGE, {"message": "Request Entity Too Large"}))
-                else:
-                    self._reply(*self._forward(headers, self.rfile.read(length) if length else b""))
+                    return _json(HTTPStatus.REQUEST_ENTITY_TOO_LARGE, {"message": "Request Entity Too Large"})
+                return self._forward(headers, self.rfile.read(length) if length else b"")
 
             def _forward(self, headers: dict[str, str], body: bytes) -> tuple[int, dict[str, str], bytes]:
                 try:
@@ -284,14 +228,6 @@ def _content_length(value: str | None) -> int | None:
         return 0
     text = value.strip()
     return int(text) if text.isascii() and text.isdigit() and len(text) <= 18 else None
-
-
-def _is_utf8(body: bytes) -> bool:
-    try:
-        body.decode()
-    except UnicodeDecodeError:
-        return False
-    return True
 
 
 def _json(status: int, body: Any, headers: dict[str, str] | None = None) -> tuple[int, dict[str, str], bytes]:

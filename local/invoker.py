@@ -25,6 +25,8 @@ from local.deploy import FunctionSpec
 from local.fork_server import ForkServer
 from local.worker import Reply, WorkerSpec, error_payload
 
+Output = Callable[[str, str], None]
+_STOPPING = "the local stack is stopping"
 # Lambda keeps idle environments for minutes; these are retired sooner, to keep the stack small.
 IDLE_SECONDS = 60.0
 
@@ -66,7 +68,11 @@ class _Pool:
         with self._lock:
             if self._idle:
                 return self._idle.pop(), ""
-        pid, conn = forks.spawn(self.worker)
+        try:
+            pid, conn = forks.spawn(self.worker)
+        except OSError:
+            # The fork server is gone: the stack is stopping, with an invocation still arriving (EventBridge's).
+            return error_payload("ServiceException", _STOPPING, ""), ""
         environment = _Environment(pid, conn)
         try:
             failed, payload, printed = conn.recv()
@@ -95,7 +101,10 @@ class _Pool:
 
 
 class LambdaInvoker:
-    def __init__(self) -> None:
+    def __init__(self, output: Output) -> None:
+        # Where what each invocation printed goes (the function's logical id, the text), as Lambda sends it to
+        # CloudWatch Logs.
+        self._output = output
         self._forks: ForkServer | None = None
         self._pools: dict[str, _Pool] = {}
         self._faults: dict[str, list[Fault]] = {}
@@ -185,14 +194,14 @@ class LambdaInvoker:
                 self._busy_ms[logical_id] = self._busy_ms.get(logical_id, 0.0) + (time.monotonic() - started) * 1000
         finally:
             self._leave(logical_id)
-        if printed:
-            sys.stdout.write(printed)
-            sys.stdout.flush()
+        self._output(logical_id, printed)
         return payload, failed, ""
 
     def _run(self, pool: _Pool, event_json: str, request_id: str, crash_after: float | None = None) -> Reply:
-        assert self._forks is not None, "install() first"
-        environment, init_output = pool.acquire(self._forks)
+        forks = self._forks
+        if forks is None:
+            return True, error_payload("ServiceException", _STOPPING, request_id), ""
+        environment, init_output = pool.acquire(forks)
         if isinstance(environment, str):
             return True, environment, init_output
         # As on Lambda, the function's timeout counts from the invocation, not from the environment's init.

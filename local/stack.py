@@ -14,6 +14,8 @@ from moto.events.utils import EventMessageType
 
 from local.access import AccessRecorder
 from local.aws_endpoint import LocalAwsServer
+from local.batch_changes import BatchChanges
+from local.console import Console, FunctionOutput
 from local.deploy import Deployer, Deployment
 from local.execution_events import ExecutionEvents
 from local.gateway import LOCAL_PREFIX, LocalGateway
@@ -37,18 +39,24 @@ class StackConfig:
     region: str = "us-east-1"
     stack_name: str = "batchops-local"
     parameters: Mapping[str, str] = field(default_factory=dict)
+    # What the functions print: all of it (tests read their EMF metrics), or only their warnings and errors.
+    function_output: FunctionOutput = FunctionOutput.ALL
+    # A line per API request and per batch status change, for a person watching (`make run`).
+    activity: bool = False
 
 
 class OfflineStack:
     def __init__(self, config: StackConfig) -> None:
         self.config = config
-        self.invoker = LambdaInvoker()
+        self.console = Console(config.function_output)
+        self.invoker = LambdaInvoker(self.console.function_printed)
         # Holds each AWS call of our functions and state machine against the role SAM would give it.
         self.access = AccessRecorder()
         self.deployment: Deployment | None = None
         self._moto: LocalAwsServer | None = None
         self._gateway: LocalGateway | None = None
         self._events: ExecutionEvents | None = None
+        self._batch_changes: BatchChanges | None = None
         # moto keeps what nothing reads (dead DynamoDB items, finished threads): let go, for long sessions.
         self._memory = MotoMemory()
         self._transactions = MotoTransactions()
@@ -94,7 +102,8 @@ class OfflineStack:
         session = boto3.session.Session(region_name=cfg.region)
         # The gateway binds first: its port is part of the issuer URL the template is deployed with.
         self.issuer = LocalIssuer("", LOCAL_AUDIENCE)
-        self._gateway = LocalGateway(cfg.host, cfg.api_port, self.issuer, session.client("lambda"))
+        on_request = self.console.request if cfg.activity else None
+        self._gateway = LocalGateway(cfg.host, cfg.api_port, self.issuer, session.client("lambda"), on_request)
         self.issuer.issuer = f"{self.api_url}{LOCAL_PREFIX}"
         # moto runs only STANDARD child workflows; passwords are hashed at the lowest cost, so that thousands
         # of users are created in seconds (README: the local stack).
@@ -115,6 +124,9 @@ class OfflineStack:
         self.invoker.install()
         self._events = ExecutionEvents(self.deployment.rules, self._invoke_async)
         self._events.install()
+        if cfg.activity:
+            self._batch_changes = BatchChanges(self.output("BatchesTableName"), cfg.region, self.console.write)
+            self._batch_changes.install()
         self._gateway.serve(self.deployment)
         return self
 
@@ -127,6 +139,8 @@ class OfflineStack:
             self._gateway.stop()
         if self._events:
             self._events.uninstall()
+        if self._batch_changes:
+            self._batch_changes.uninstall()
         self.invoker.uninstall()
         if self._moto:
             self._moto.stop()
