@@ -15,6 +15,7 @@ from batchops.composition import this_environment
 from batchops.domain.errors import WebhookDeliveryError
 from batchops.domain.finalization import SystemFailure
 from batchops.domain.models import Batch, BatchStatus
+from batchops.emf import publish_metrics
 from batchops.events import ExecutionEndedEvent, FinalizeEvent
 from batchops.metric_names import Metric, batches_ended
 
@@ -39,7 +40,7 @@ def _batch_metrics(batch: Batch, broke: bool) -> None:
 
 @logger.inject_lambda_context(clear_state=True)
 @tracer.capture_lambda_handler
-@metrics.log_metrics
+@publish_metrics(metrics)
 @event_parser(model=FinalizeEvent | ExecutionEndedEvent)
 def lambda_handler(event: FinalizeEvent | ExecutionEndedEvent, context: LambdaContext) -> dict[str, Any]:
     from_safety_net = isinstance(event, ExecutionEndedEvent)

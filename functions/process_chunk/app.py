@@ -11,6 +11,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from batchops.composition import this_environment
 from batchops.domain.chunks import Lease
 from batchops.domain.processing import ChunkRun
+from batchops.emf import publish_metrics
 from batchops.events import ChunkEvent, ChunkNext
 from batchops.metric_names import Metric
 from batchops.settings import ChunkWorkflowType
@@ -39,7 +40,7 @@ def _time_left_ms(event: ChunkEvent, context: LambdaContext) -> float:
 
 @logger.inject_lambda_context(clear_state=True)
 @tracer.capture_lambda_handler
-@metrics.log_metrics
+@publish_metrics(metrics)
 @event_parser(model=ChunkEvent)
 def lambda_handler(event: ChunkEvent, context: LambdaContext) -> dict[str, Any]:
     logger.append_keys(batch_id=event.batch_id, chunk=event.number)
