@@ -14,11 +14,12 @@ CHECKOV_STAMP := $(CHECKOV_VENV)/.installed
 PYTHON ?= $(shell for c in python3.12 $$HOME/.pyenv/versions/3.12*/bin/python3.12 /usr/bin/python3.12 python3; do \
 	if command -v $$c >/dev/null 2>&1 && $$c -c 'import sys; sys.exit(sys.version_info < (3, 12))' 2>/dev/null; then echo $$c; break; fi; done)
 
-.PHONY: help venv run test lint typecheck cfn-lint pytest unit integration bench cost sam-venv sam-image sam-test checkov clean
+.PHONY: help venv browser run test lint typecheck cfn-lint pytest unit integration bench cost sam-venv sam-image sam-test checkov clean
 
 help:
 	@echo "make run    - the local stack: HTTP API on 127.0.0.1:$${API_PORT:-3000}, AWS endpoint on 127.0.0.1:$${AWS_PORT:-5000}"
 	@echo "make test   - ruff, mypy, cfn-lint, checkov and the whole pytest suite (what CI runs)"
+	@echo "make browser - Debian's chromium and chromium-driver for the dashboard's browser test, if missing (apt-get)"
 	@echo "make bench  - throughput and overhead figures of the offline stack, then its memory over 20 batches"
 	@echo "make cost   - what a 10,000-item batch did offline, priced: dollars per 1,000,000 items on AWS"
 	@echo "make sam-test - sam validate, sam build, sam local invoke of every event, sam local start-api (needs root for docker)"
@@ -87,14 +88,27 @@ checkov: $(CHECKOV_STAMP)
 	env -i PATH="$$PATH" HOME="$(CURDIR)/$(CHECKOV_VENV)" CKV_SKIP_PACKAGE_UPDATE_CHECK=true CKV_PARSE_ERROR_FAIL=true \
 		$(CHECKOV_VENV)/bin/checkov --file template.yaml --framework cloudformation --skip-download --quiet --compact
 
+# The dashboard's browser test drives Debian's Chromium through its chromedriver (Selenium, in the venv, is
+# told these paths: it never downloads a browser, which a closed network would refuse). Installed only when
+# missing; root on CI, sudo elsewhere.
+CHROMIUM := /usr/bin/chromium
+CHROMEDRIVER := /usr/bin/chromedriver
+browser:
+	@if [ ! -x $(CHROMIUM) ] || [ ! -x $(CHROMEDRIVER) ]; then \
+		sudo=$$( [ "$$(id -u)" -eq 0 ] || echo sudo ); \
+		echo "installing chromium and chromium-driver (Debian packages) for the browser test"; \
+		$$sudo apt-get update && \
+		$$sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends chromium chromium-driver; \
+	fi
+
 # pytest exits 5 when it collects nothing: that fails here like any other exit code.
-pytest: $(STAMP)
+pytest: $(STAMP) browser
 	$(BIN)/pytest
 
 unit: $(STAMP)
 	$(BIN)/pytest tests/unit
 
-integration: $(STAMP)
+integration: $(STAMP) browser
 	$(BIN)/pytest tests/integration
 
 test: lint typecheck cfn-lint checkov pytest

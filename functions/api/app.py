@@ -3,7 +3,7 @@ handlers, and the checks made before routing. Routes live in batchops.api.routes
 
 from typing import Any
 
-from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools import Logger, Tracer
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response, content_types
 from aws_lambda_powertools.event_handler.api_gateway import ResponseBuilder
 from aws_lambda_powertools.event_handler.openapi.models import HTTPBearer
@@ -13,20 +13,21 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from batchops.api.body import media_type_problem, parse_json_object
 from batchops.api.errors import answer_errors, error_response, finished_description
-from batchops.api.routes import batches, uploads, webhooks
-from batchops.api.routing import provide
+from batchops.api.routes import batches, dashboard, uploads, webhooks
+from batchops.api.routing import api_metrics, provide
 from batchops.composition import this_environment
+from batchops.emf import publish_metrics
 from batchops.operations.catalog import FAMILIES
 
 logger = Logger()
 tracer = Tracer()
-metrics = Metrics()
+metrics = api_metrics()
 # Bodies are parsed with our limits (depth, number size, objects only): a hostile body is a 400, not a crash.
 app = APIGatewayHttpResolver(enable_validation=True, json_body_deserializer=parse_json_object)
 for family in FAMILIES:
     if family.router is not None:
         app.include_router(family.router)
-for router in (batches.router, uploads.router, webhooks.router):
+for router in (batches.router, uploads.router, webhooks.router, dashboard.router):
     app.include_router(router)
 answer_errors(app, logger)
 
@@ -53,7 +54,7 @@ def _no_route(_: Exception) -> Response[Any]:
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP, clear_state=True)
 @tracer.capture_lambda_handler
-@metrics.log_metrics
+@publish_metrics(metrics)
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     services.idempotency.register_lambda_context(context)
     # Checked before routing: Powertools would read form bodies as models, and answer others in its own shape.

@@ -10,7 +10,7 @@ from jsonschema import Draft202012Validator
 
 from local.stack import OfflineStack
 from tests.integration.client import Api, Reply
-from tests.unit.test_template import TEMPLATE
+from tests.unit.test_template import PAGES, TEMPLATE
 
 PRICE = "content.update-price"
 
@@ -40,13 +40,14 @@ def _check(spec: dict[str, Any], method: str, path: str, reply: Reply) -> None:
         assert not errors, f"{method} {path} {reply.status}: {[e.message for e in errors]}"
 
 
-def test_the_description_covers_every_route_of_the_template_but_itself(spec: dict[str, Any]) -> None:
+def test_the_description_covers_every_route_of_the_template_but_the_pages(spec: dict[str, Any]) -> None:
     assert spec["openapi"].startswith("3.1")
     events = TEMPLATE["Resources"]["ApiFunction"]["Properties"]["Events"].values()
     # Path parameters too are named as in the template and the README ({batchId}, not {batch_id}).
     template_routes = {(e["Properties"]["Method"].lower(), e["Properties"]["Path"]) for e in events}
     described = {(method, path) for path, operations in spec["paths"].items() for method in operations}
-    assert described == template_routes - {("get", "/openapi.json")}
+    # The pages (the description itself, the dashboard's page and files) are not API operations.
+    assert described == template_routes - {(method.lower(), path) for method, path in PAGES}
     assert spec["components"]["securitySchemes"]["jwt"]["scheme"] == "bearer"
     assert "HTTPValidationError" not in spec["components"]["schemas"]  # errors are ErrorBody, as 400s
 
@@ -81,6 +82,9 @@ def test_replies_match_the_description(spec: dict[str, Any], user: Api, other_us
     _check(spec, "GET", "/batches/{batchId}", user.request("GET", f"/batches/{batch_id}"))
     _check(spec, "GET", "/batches", user.request("GET", "/batches?limit=1"))
     _check(spec, "GET", "/batches/{batchId}/items", user.request("GET", f"/batches/{batch_id}/items"))
+    link = user.request("GET", f"/batches/{batch_id}/report?scope=failed&redirect=false")
+    assert link.status == 200 and link.headers["cache-control"] == "no-store", link
+    _check(spec, "GET", "/batches/{batchId}/report", link)
     _check(spec, "POST", "/batches/{batchId}/cancel", user.request("POST", f"/batches/{batch_id}/cancel"))
     _check(spec, "POST", "/batches/{batchId}/retry", user.request("POST", f"/batches/{batch_id}/retry"))
     _check(spec, "GET", "/batches/{batchId}", other_user.request("GET", f"/batches/{batch_id}"))

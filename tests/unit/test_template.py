@@ -106,8 +106,25 @@ def test_every_route_of_the_api_function_is_an_http_api_event() -> None:
         ("GET", "/webhooks/secret"),
         ("POST", "/webhooks/secret/rotate"),
         ("GET", "/openapi.json"),
+        ("GET", "/dashboard"),
+        ("GET", "/dashboard/{asset}"),
     }
     assert all(e["Type"] == "HttpApi" for e in events)
+
+
+# Routes of the API function that are pages, not API operations: public, and not in the OpenAPI description.
+PAGES = {("GET", "/openapi.json"), ("GET", "/dashboard"), ("GET", "/dashboard/{asset}")}
+
+
+def test_only_the_pages_are_served_without_the_jwt_authorizer() -> None:
+    """The API's description and the dashboard's page and files are public; every other route needs a token."""
+    events = TEMPLATE["Resources"]["ApiFunction"]["Properties"]["Events"].values()
+    public = {
+        (e["Properties"]["Method"], e["Properties"]["Path"])
+        for e in events
+        if e["Properties"].get("Auth", {}).get("Authorizer") == "NONE"
+    }
+    assert public == PAGES
 
 
 def test_intrinsics_resolve_like_cloudformation() -> None:

@@ -5,10 +5,12 @@ services through the resolver's context, which the API's entry fills for each re
 after each), so no route module imports the composition root that imports them.
 """
 
+import functools
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from aws_lambda_powertools import Metrics
 from aws_lambda_powertools.event_handler import Response, content_types
 from aws_lambda_powertools.event_handler.api_gateway import BaseRouter, Router
 from aws_lambda_powertools.utilities.data_classes import APIGatewayProxyEventV2
@@ -37,6 +39,17 @@ class ApiServices:
     introspector: TokenIntrospector | None
     # What each family's routes use (its Family.services), one object of its own type each.
     families: tuple[object, ...] = ()
+
+
+@functools.cache
+def api_metrics() -> Metrics:
+    """The API's one Metrics instance, for its routes and for its entry, which publishes it after each request.
+
+    Powertools' instances share their metrics and metadata, but each keeps its own dimension sets
+    (add_dimensions): a route's own instance would emit its metrics without their `operation` dimension. Made on
+    first use, not at import: it reads its namespace and service from the environment, and the local stack
+    imports this module before it sets a function's (local/fork_server.py)."""
+    return Metrics()
 
 
 def new_router() -> Router:

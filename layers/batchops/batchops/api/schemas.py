@@ -294,3 +294,9 @@ def decode_list_token(owner: str, token: str | None) -> dict[str, str] | None:
 class WebhookSecretOut(CamelModel):
     # HMAC-SHA256 key of X-Batchops-Signature: t=<unix seconds>,v1=<hex HMAC(secret, "<t>.<raw body>")>.
     secret: str
+
+
+class ReportLinkOut(CamelModel):
+    # A presigned GET of the report (served as an attachment), valid for expires_in seconds.
+    url: str
+    expires_in: int
