@@ -64,7 +64,7 @@ def _batch(item: Item | None) -> Batch | None:
     if "status" not in record:
         return None  # only its key: an update of a record that did not exist
     # Read as the API reads it, by the repository's own mapping of the record.
-    return DynamoBatchRepository._to_batch(record)
+    return DynamoBatchRepository.to_batch(record)
 
 
 class _Deferred(threading.local):

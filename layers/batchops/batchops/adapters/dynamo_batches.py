@@ -158,7 +158,7 @@ class DynamoBatchRepository:
             return None
         record = from_item(reply["Item"])
         # DynamoDB deletes expired records up to two days late: past its expiry, a batch is gone.
-        return None if _expired(record) else self._to_batch(record)
+        return None if _expired(record) else self.to_batch(record)
 
     def request_stop(self, batch_id: str, reason: StopReason) -> None:
         with aws_errors("stopping a batch"):
@@ -254,7 +254,7 @@ class DynamoBatchRepository:
             with aws_errors("listing batches"):
                 reply = self._db.query(**query)
             for record in reply.get("Items", []):
-                found.append(self._to_batch(from_item(record)))
+                found.append(self.to_batch(from_item(record)))
                 if len(found) == limit:
                     last = from_item(record)
                     return BatchPage(found, {k: last[k] for k in _CURSOR_KEYS})
@@ -341,7 +341,8 @@ class DynamoBatchRepository:
         }
 
     @staticmethod
-    def _to_batch(r: dict[str, Any]) -> Batch:
+    def to_batch(r: dict[str, Any]) -> Batch:
+        """The batch a record of the table holds (also read by the local stack's status-change lines)."""
         options = r.get("options", {})
         stop_reason = r.get("stopReason")
         return Batch(
