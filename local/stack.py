@@ -21,6 +21,7 @@ from local.execution_events import ExecutionEvents
 from local.gateway import LOCAL_PREFIX, LocalGateway
 from local.invoker import LambdaInvoker
 from local.issuer import LocalIssuer
+from local.moto_early_stops import MotoEarlyStops
 from local.moto_map_workers import MotoMapWorkers
 from local.moto_memory import MotoMemory
 from local.moto_transactions import MotoTransactions
@@ -61,6 +62,7 @@ class OfflineStack:
         self._memory = MotoMemory()
         self._transactions = MotoTransactions()
         self._map_workers = MotoMapWorkers()
+        self._early_stops = MotoEarlyStops()
         self.issuer: LocalIssuer | None = None
 
     @property
@@ -84,6 +86,7 @@ class OfflineStack:
         self._memory.install()
         self._transactions.install()
         self._map_workers.install()
+        self._early_stops.install()
         self._moto = LocalAwsServer(self.access, ip_address=cfg.host, port=cfg.aws_port)
         self._moto.start()
         endpoint = self.aws_endpoint
@@ -147,6 +150,7 @@ class OfflineStack:
         self._memory.uninstall()
         self._transactions.uninstall()
         self._map_workers.uninstall()
+        self._early_stops.uninstall()
 
     @property
     def aws_server(self) -> LocalAwsServer:
