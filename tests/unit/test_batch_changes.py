@@ -15,6 +15,7 @@ from batchops.adapters.dynamo_keys import meta_key
 from batchops.domain.models import Batch, BatchOptions, BatchStatus, Counts, ErrorInfo, ItemSource, ManifestFormat
 from local.batch_changes import BatchChanges, change_line
 from local.moto_transactions import MotoTransactions
+from tests.unit.moto_tables import create_table
 
 TABLE = "batches"
 PENDING = Batch(
@@ -50,15 +51,7 @@ def lines() -> Iterator[Lines]:
     seen = Lines()
     with mock_aws():
         db = boto3.client("dynamodb", region_name="us-east-1")
-        db.create_table(
-            TableName=TABLE,
-            KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}, {"AttributeName": "sk", "KeyType": "RANGE"}],
-            AttributeDefinitions=[
-                {"AttributeName": "pk", "AttributeType": "S"},
-                {"AttributeName": "sk", "AttributeType": "S"},
-            ],
-            BillingMode="PAY_PER_REQUEST",
-        )
+        create_table(db, TABLE)
         changes = BatchChanges(TABLE, "us-east-1", seen.write)
         changes.install()
         DynamoBatchRepository(TABLE, db).create(PENDING)

@@ -10,6 +10,7 @@ from moto import mock_aws
 from moto.dynamodb.models.table import Table
 
 from local.moto_transactions import MotoTransactions
+from tests.unit.moto_tables import create_table
 
 TABLE = "t"
 
@@ -20,15 +21,7 @@ def db() -> Iterator[Any]:
     installed.install()
     with mock_aws():
         client = boto3.client("dynamodb", region_name="us-east-1")
-        client.create_table(
-            TableName=TABLE,
-            KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}, {"AttributeName": "sk", "KeyType": "RANGE"}],
-            AttributeDefinitions=[
-                {"AttributeName": "pk", "AttributeType": "S"},
-                {"AttributeName": "sk", "AttributeType": "S"},
-            ],
-            BillingMode="PAY_PER_REQUEST",
-        )
+        create_table(client, TABLE)
         yield client
     installed.uninstall()
 

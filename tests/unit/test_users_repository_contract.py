@@ -21,6 +21,7 @@ from batchops.users.models import (
 from batchops.users.ports import UserRepository
 from batchops.users.service import new_user
 from tests.unit.fake_users import InMemoryUsers
+from tests.unit.moto_tables import create_table
 
 NOW = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)
 
@@ -32,12 +33,7 @@ def repo(request: pytest.FixtureRequest) -> Iterator[UserRepository]:
         return
     with mock_aws():
         db = boto3.client("dynamodb", region_name="us-east-1")
-        db.create_table(
-            TableName="users",
-            KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
-            AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
-            BillingMode="PAY_PER_REQUEST",
-        )
+        create_table(db, "users", sort_key=False)
         yield DynamoUserRepository("users", db)
 
 
