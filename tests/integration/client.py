@@ -5,8 +5,10 @@ import time
 import urllib.error
 import urllib.request
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
+
+# The replies and the no-redirect handler of the project's own client (the CLI): one piece for both.
+from batchops.cli.http import NoRedirect, Reply
 
 Batch = dict[str, Any]
 
@@ -17,13 +19,6 @@ def assert_counts_add_up(batch: Batch) -> None:
     """processed = succeeded + failed, and at the end total = processed + skipped + cancelled."""
     assert batch["processedItems"] == batch["succeededItems"] + batch["failedItems"]
     assert batch["totalItems"] == batch["processedItems"] + batch["skippedItems"] + batch["cancelledItems"]
-
-
-@dataclass(frozen=True)
-class Reply:
-    status: int
-    headers: dict[str, str]
-    body: Any
 
 
 class Api:
@@ -89,7 +84,7 @@ class Api:
 
     def report_redirect(self, batch_id: str, query: str = "") -> Reply:
         """The API's answer to a report request itself (a 303), not the download it points to."""
-        opener = urllib.request.build_opener(_NoRedirect)
+        opener = urllib.request.build_opener(NoRedirect)
         request = urllib.request.Request(  # noqa: S310 - local stack
             f"{self.base_url}/batches/{batch_id}/report{query}", headers={"authorization": f"Bearer {self.token}"}
         )
@@ -141,11 +136,6 @@ class Api:
             if not token:
                 return collected
         raise AssertionError("nextToken never ran out")
-
-
-class _NoRedirect(urllib.request.HTTPRedirectHandler):
-    def redirect_request(self, *args: Any, **kwargs: Any) -> None:
-        return None
 
 
 def _json(data: bytes) -> Any:

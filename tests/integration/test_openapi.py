@@ -8,8 +8,9 @@ from typing import Any
 import pytest
 from jsonschema import Draft202012Validator
 
+from batchops.cli.http import Reply
 from local.stack import OfflineStack
-from tests.integration.client import Api, Reply
+from tests.integration.client import Api
 from tests.unit.test_template import PAGES, TEMPLATE
 
 PRICE = "content.update-price"

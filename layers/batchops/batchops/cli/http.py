@@ -40,14 +40,17 @@ class ApiError(CliError):
         return f"HTTP {self.status} {self.code}: {self.message}" + (f" ({fields})" if fields else "")
 
 
-class _NoRedirect(urllib.request.HTTPRedirectHandler):
-    # A report is a 303 to a presigned link: following it would send our bearer token to the bucket, which
-    # refuses a request with two kinds of credentials. The client fetches the link itself, without it.
+class NoRedirect(urllib.request.HTTPRedirectHandler):
+    """A redirect arrives as the reply itself (an HTTPError with its Location), not followed.
+
+    A report is a 303 to a presigned link: following it would send our bearer token to the bucket, which
+    refuses a request with two kinds of credentials. The client fetches the link itself, without it."""
+
     def redirect_request(self, *args: Any, **kwargs: Any) -> None:
         return None
 
 
-_opener = urllib.request.build_opener(_NoRedirect)
+_opener = urllib.request.build_opener(NoRedirect)
 
 
 @dataclass(frozen=True)
